@@ -1,0 +1,128 @@
+"""Reads for the core domain. Each selector scopes rows to the requesting user and owns its
+select_related / prefetch_related / annotations so that lists run a bounded number of queries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from govern import filtersets
+from govern.choices import MilestoneStatus, PlanVersionStatus
+from govern.models import (
+    AuditEvent,
+    Department,
+    Initiative,
+    Membership,
+    Milestone,
+    Objective,
+    Person,
+    PlanVersion,
+)
+
+
+def _filtered(filterset_class, queryset: QuerySet, filters: Mapping[str, Any] | None) -> QuerySet:
+    if not filters:
+        return queryset
+    filterset = filterset_class(filters, queryset)
+    if not filterset.is_valid():
+        raise ValidationError({name: errors for name, errors in filterset.errors.items()})
+    return filterset.qs
+
+
+def department_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[Department]:
+    queryset = Department.objects.restrict(user).annotate(
+        member_count=Count("memberships", distinct=True),
+        initiative_count=Count("initiatives", distinct=True),
+    )
+    return _filtered(filtersets.DepartmentFilterSet, queryset, filters)
+
+
+def person_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[Person]:
+    queryset = Person.objects.restrict(user).prefetch_related(
+        Prefetch(
+            "memberships",
+            queryset=Membership.objects.select_related("department").order_by("department__name"),
+        )
+    )
+    return _filtered(filtersets.PersonFilterSet, queryset, filters)
+
+
+def membership_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[Membership]:
+    queryset = Membership.objects.restrict(user).select_related("person", "department")
+    return _filtered(filtersets.MembershipFilterSet, queryset, filters)
+
+
+def objective_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[Objective]:
+    queryset = Objective.objects.restrict(user).select_related("owner", "department", "parent")
+    return _filtered(filtersets.ObjectiveFilterSet, queryset, filters)
+
+
+def objective_tree(*, user, filters: Mapping[str, Any] | None = None) -> list[dict]:
+    """The visible objectives as a cascade: [{"objective", "children": [...]}, …] in one query.
+
+    An objective whose parent the user may not see is shown at the top of the tree."""
+    objectives = list(
+        objective_list(user=user, filters=filters).annotate(
+            initiative_count=Count("initiatives", distinct=True)
+        )
+    )
+    nodes = {o.pk: {"objective": o, "children": []} for o in objectives}
+    roots = []
+    for objective in objectives:
+        parent = nodes.get(objective.parent_id)
+        (parent["children"] if parent else roots).append(nodes[objective.pk])
+    return roots
+
+
+def initiative_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[Initiative]:
+    today = timezone.localdate()
+    not_open = [MilestoneStatus.DONE, MilestoneStatus.CANCELLED]
+    queryset = (
+        Initiative.objects.restrict(user)
+        .select_related("department", "owner")
+        .prefetch_related("objectives")
+        .annotate(
+            milestone_count=Count("milestones", distinct=True),
+            milestones_done=Count(
+                "milestones", filter=Q(milestones__status=MilestoneStatus.DONE), distinct=True
+            ),
+            milestones_overdue=Count(
+                "milestones",
+                filter=Q(milestones__due_date__lt=today) & ~Q(milestones__status__in=not_open),
+                distinct=True,
+            ),
+        )
+    )
+    return _filtered(filtersets.InitiativeFilterSet, queryset, filters)
+
+
+def milestone_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[Milestone]:
+    queryset = (
+        Milestone.objects.restrict(user)
+        .with_overdue()
+        .select_related("initiative", "initiative__department", "owner")
+    )
+    return _filtered(filtersets.MilestoneFilterSet, queryset, filters)
+
+
+def plan_version_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[PlanVersion]:
+    queryset = PlanVersion.objects.restrict(user).select_related("created_by", "approved_by")
+    return _filtered(filtersets.PlanVersionFilterSet, queryset, filters)
+
+
+def current_plan_version() -> PlanVersion | None:
+    return PlanVersion.objects.filter(status=PlanVersionStatus.APPROVED).first()
+
+
+def audit_history(*, subject, limit: int | None = 50) -> QuerySet[AuditEvent]:
+    """The history of one object. Callers pass an object the user already got through its gate."""
+    queryset = AuditEvent.objects.for_object(subject).select_related("actor")
+    return queryset[:limit] if limit else queryset
+
+
+def audit_log(*, user) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.restrict(user).select_related("actor")
