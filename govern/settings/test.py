@@ -16,3 +16,6 @@ STORAGES = {
 CELERY_TASK_ALWAYS_EAGER = True
 GOVERN_REQUIRE_SERVICES = env.bool("GOVERN_REQUIRE_SERVICES", default=False)
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+# Serve static files straight from the app and static/ folders: no collectstatic needed.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
