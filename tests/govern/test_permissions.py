@@ -18,7 +18,7 @@ from tests.factories import (
 
 @pytest.fixture
 def world(department, other_department):
-    """One annual objective, initiative and milestone in Sales and in Procurement, and a strategy."""
+    """An annual objective, initiative and milestone in Sales and in Procurement; a strategy."""
     strategic = ObjectiveFactory(level=ObjectiveLevel.STRATEGIC, department=other_department)
     sales_initiative = InitiativeFactory(department=department)
     proc_initiative = InitiativeFactory(department=other_department)

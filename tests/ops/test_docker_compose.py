@@ -71,7 +71,8 @@ def test_celery_services_run_the_project_app(compose, name, subcommand):
 
     # then
     assert command[:2] == ["celery", "-A"]
-    assert command[2] == "govern" and (ROOT / "govern" / "celery.py").exists()
+    assert command[2] == "govern"
+    assert (ROOT / "govern" / "celery.py").exists()
     assert command[3] == subcommand
 
 

@@ -142,11 +142,15 @@ def test_nothing_is_queued_when_the_transaction_rolls_back(live_worker, pmo):
     redis_client = celery_app.connection_for_write().default_channel.client
 
     # when: the change is rolled back
-    with pytest.raises(RuntimeError), transaction.atomic():
-        services.milestone_report_progress(
-            actor=pmo, milestone=milestone, status=MilestoneStatus.DONE
-        )
-        raise RuntimeError("abort")
+    def change_then_abort() -> None:
+        with transaction.atomic():
+            services.milestone_report_progress(
+                actor=pmo, milestone=milestone, status=MilestoneStatus.DONE
+            )
+            raise RuntimeError("abort")
+
+    with pytest.raises(RuntimeError):
+        change_then_abort()
 
     # then: nothing was sent to the worker's queue and the objective was never computed
     assert redis_client.llen(live_worker) == 0
