@@ -254,7 +254,9 @@ def can_add(
 def ensure_can_add(user, model: type[models.Model], *, department=None, **attrs) -> None:
     if not can_add(user, model, department=department, **attrs):
         where = f" in {department}" if department is not None else ""
-        raise PermissionDenied(f"You may not create a {model._meta.verbose_name}{where}.")
+        name = model._meta.verbose_name
+        article = "an" if name[:1].lower() in "aeiou" else "a"
+        raise PermissionDenied(f"You may not create {article} {name}{where}.")
 
 
 def access(model: type[M], user, pk, *, for_write: bool = False, queryset=None) -> M:

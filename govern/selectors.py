@@ -34,9 +34,14 @@ def _filtered(filterset_class, queryset: QuerySet, filters: Mapping[str, Any] | 
 
 
 def department_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[Department]:
-    queryset = Department.objects.restrict(user).annotate(
-        member_count=Count("memberships", distinct=True),
-        initiative_count=Count("initiatives", distinct=True),
+    # Meta.ordering is dropped from GROUP BY queries: aggregated lists restate their order.
+    queryset = (
+        Department.objects.restrict(user)
+        .annotate(
+            member_count=Count("memberships", distinct=True),
+            initiative_count=Count("initiatives", distinct=True),
+        )
+        .order_by(*Department._meta.ordering)
     )
     return _filtered(filtersets.DepartmentFilterSet, queryset, filters)
 
@@ -66,9 +71,9 @@ def objective_tree(*, user, filters: Mapping[str, Any] | None = None) -> list[di
 
     An objective whose parent the user may not see is shown at the top of the tree."""
     objectives = list(
-        objective_list(user=user, filters=filters).annotate(
-            initiative_count=Count("initiatives", distinct=True)
-        )
+        objective_list(user=user, filters=filters)
+        .annotate(initiative_count=Count("initiatives", distinct=True))
+        .order_by(*Objective._meta.ordering)
     )
     nodes = {o.pk: {"objective": o, "children": []} for o in objectives}
     roots = []
@@ -96,6 +101,7 @@ def initiative_list(*, user, filters: Mapping[str, Any] | None = None) -> QueryS
                 distinct=True,
             ),
         )
+        .order_by(*Initiative._meta.ordering)
     )
     return _filtered(filtersets.InitiativeFilterSet, queryset, filters)
 

@@ -132,8 +132,12 @@ def person_create(
     )  # fmt: skip
     if password:
         from django.contrib.auth.password_validation import validate_password
+        from django.core.exceptions import ValidationError
 
-        validate_password(password, person)
+        try:
+            validate_password(password, person)
+        except ValidationError as exc:  # the messages belong to the password field
+            raise ValidationError({"password": exc.messages}) from exc
         person.set_password(password)
     else:
         person.set_unusable_password()
