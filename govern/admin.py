@@ -36,6 +36,24 @@ class AuditedAdmin(admin.ModelAdmin):
                 reason="Changed in the admin",
             )  # fmt: skip
 
+    def save_formset(self, request, form, formset, change):
+        """Inline rows (memberships, milestones) are recorded like the object they belong to."""
+        model = formset.model
+        existing = [f.instance.pk for f in formset.initial_forms if f.instance.pk]
+        before = {o.pk: snapshot(o) for o in model._default_manager.filter(pk__in=existing)}
+        doomed = [f.instance for f in formset.deleted_forms if f.instance.pk]
+        record_deletions(actor=request.user, instances=doomed, reason="Deleted in the admin")
+        super().save_formset(request, form, formset, change)
+        for obj in formset.new_objects:
+            changes = diff({}, snapshot(obj))
+            record(actor=request.user, action=AuditAction.CREATE, instance=obj,
+                   changes=changes, reason="Added in the admin")  # fmt: skip
+        for obj, _fields in formset.changed_objects:
+            changes = diff(before.get(obj.pk, {}), snapshot(obj))
+            if changes:
+                record(actor=request.user, action=AuditAction.UPDATE, instance=obj,
+                       changes=changes, reason="Changed in the admin")  # fmt: skip
+
     def delete_model(self, request, obj):
         record_deletions(actor=request.user, instances=[obj], reason="Deleted in the admin")
         super().delete_model(request, obj)
@@ -60,7 +78,7 @@ class DepartmentAdmin(AuditedAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(UserAdmin):
+class PersonAdmin(AuditedAdmin, UserAdmin):
     list_display = ("username", "first_name", "last_name", "email", "job_title", "is_active")
     list_filter = ("is_active", "is_staff", "memberships__role", "memberships__department")
     search_fields = ("username", "first_name", "last_name", "email", "job_title")
