@@ -9,6 +9,7 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from govern.errors import ApplicationError, validation_fields
 
@@ -41,6 +42,8 @@ def _flatten(detail) -> dict[str, list[str]]:
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, ApplicationError | DjangoValidationError | IntegrityError):
+        set_rollback()
     if isinstance(exc, ApplicationError):
         return Response(
             error_body(exc.code, exc.message, exc.fields, **exc.details), status=exc.status_code

@@ -165,7 +165,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "govern.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "govern.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "govern.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -184,7 +184,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "InitiativeStatusEnum": "govern.choices.InitiativeStatus",
+        "MilestoneStatusEnum": "govern.choices.MilestoneStatus",
+        "PlanVersionStatusEnum": "govern.choices.PlanVersionStatus",
+    },
 }
 
 # --- Govern -----------------------------------------------------------------------------------

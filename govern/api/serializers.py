@@ -1,0 +1,325 @@
+"""API serializers: the shape and types of what goes in and out, nothing more.
+
+Writes never go through `serializer.save()`: the views pass `validated_data` to `govern.services`,
+which check permissions, validate the rules across fields and uniqueness (`full_clean()`), and
+write the audit event. Relations are given by id and resolved only among the objects the requesting
+user may see, so an id they may not see is "Invalid pk", exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
+
+from govern import permissions
+from govern.choices import MilestoneStatus, ObjectiveLevel
+from govern.models import (
+    AuditEvent,
+    Department,
+    Initiative,
+    Membership,
+    Milestone,
+    Objective,
+    Person,
+    PlanVersion,
+)
+
+
+class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A relation by id, chosen among the objects the requesting user may see."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return permissions.restrict(
+            super().get_queryset(), getattr(request, "user", None), permissions.VIEW
+        )
+
+
+class GovernModelSerializer(serializers.ModelSerializer):
+    # Input shape and types only. Uniqueness and the rules across fields are the services' job, so
+    # the API and the pages answer with the same messages. (A comment, not a docstring: the schema
+    # would show it as every model's description.)
+
+    def get_validators(self):
+        return []
+
+    def get_uniqueness_extra_kwargs(self, field_names, declared_fields, extra_kwargs):
+        return extra_kwargs, {}
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if "validators" in kwargs:
+            kwargs["validators"] = [
+                v for v in kwargs["validators"] if not isinstance(v, UniqueValidator)
+            ]
+        return field_class, kwargs
+
+    def create(self, validated_data):
+        raise TypeError("API writes go through govern.services; serializers only validate input.")
+
+    def update(self, instance, validated_data):
+        raise TypeError("API writes go through govern.services; serializers only validate input.")
+
+
+def name_of(source: str, *, allow_null: bool = False) -> serializers.CharField:
+    """The display name (`str()`) of a related object, read-only."""
+    return serializers.CharField(source=source, read_only=True, allow_null=allow_null)
+
+
+# --- Departments ------------------------------------------------------------------------------
+
+
+class DepartmentSerializer(GovernModelSerializer):
+    member_count = serializers.IntegerField(read_only=True)
+    initiative_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Department
+        fields = [
+            "id", "code", "name", "description", "member_count", "initiative_count",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+
+
+# --- People and memberships -------------------------------------------------------------------
+
+
+class PersonMembershipSerializer(serializers.ModelSerializer):
+    """A person's role in one department, as shown inside the person."""
+
+    department_name = serializers.CharField(source="department.name", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "department", "department_name", "role"]
+        read_only_fields = fields
+
+
+class PersonSerializer(GovernModelSerializer):
+    display_name = name_of("__str__")
+    memberships = PersonMembershipSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Person
+        fields = [
+            "id", "username", "first_name", "last_name", "display_name", "email", "job_title",
+            "is_active", "memberships", "date_joined", "last_login",
+        ]  # fmt: skip
+        read_only_fields = ["date_joined", "last_login"]
+
+
+class PersonCreateSerializer(PersonSerializer):
+    """A new person: the password is write-only and optional (no password: cannot log in yet)."""
+
+    password = serializers.CharField(
+        write_only=True, required=False, trim_whitespace=False, style={"input_type": "password"}
+    )
+
+    class Meta(PersonSerializer.Meta):
+        fields = [*PersonSerializer.Meta.fields, "password"]
+        read_only_fields = ["is_active", "date_joined", "last_login"]
+
+
+class MembershipSerializer(GovernModelSerializer):
+    person = ScopedPrimaryKeyRelatedField(queryset=Person.objects.all())
+    person_name = name_of("person")
+    department = ScopedPrimaryKeyRelatedField(queryset=Department.objects.all())
+    department_name = serializers.CharField(source="department.name", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = [
+            "id", "person", "person_name", "department", "department_name", "role",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+
+
+class MembershipUpdateSerializer(MembershipSerializer):
+    """Only the role changes; a move to another department is a new membership."""
+
+    person = serializers.PrimaryKeyRelatedField(read_only=True)
+    department = serializers.PrimaryKeyRelatedField(read_only=True)
+
+
+# --- Objectives -------------------------------------------------------------------------------
+
+
+class ObjectiveSerializer(GovernModelSerializer):
+    parent = ScopedPrimaryKeyRelatedField(
+        queryset=Objective.objects.all(), allow_null=True, required=False
+    )
+    parent_title = serializers.CharField(source="parent.title", read_only=True, allow_null=True)
+    owner = ScopedPrimaryKeyRelatedField(queryset=Person.objects.all())
+    owner_name = name_of("owner")
+    department = ScopedPrimaryKeyRelatedField(queryset=Department.objects.all())
+    department_name = serializers.CharField(source="department.name", read_only=True)
+
+    class Meta:
+        model = Objective
+        fields = [
+            "id", "title", "description", "level", "parent", "parent_title", "owner",
+            "owner_name", "department", "department_name", "start_date", "end_date", "weight",
+            "progress", "progress_updated_at", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["progress", "progress_updated_at"]
+        extra_kwargs = {"level": {"required": True}}
+
+
+class ObjectiveTreeNodeSerializer(serializers.Serializer):
+    """One node of the cascade (`selectors.objective_tree`) with the objectives below it."""
+
+    id = serializers.IntegerField(source="objective.pk", read_only=True)
+    title = serializers.CharField(source="objective.title", read_only=True)
+    level = serializers.ChoiceField(
+        choices=ObjectiveLevel.choices, source="objective.level", read_only=True
+    )
+    department = serializers.IntegerField(source="objective.department_id", read_only=True)
+    department_name = serializers.CharField(source="objective.department.name", read_only=True)
+    owner = serializers.IntegerField(source="objective.owner_id", read_only=True)
+    owner_name = name_of("objective.owner")
+    start_date = serializers.DateField(source="objective.start_date", read_only=True)
+    end_date = serializers.DateField(source="objective.end_date", read_only=True)
+    weight = serializers.IntegerField(source="objective.weight", read_only=True)
+    progress = serializers.DecimalField(
+        source="objective.progress", max_digits=5, decimal_places=1, read_only=True,
+        allow_null=True,
+    )  # fmt: skip
+    initiative_count = serializers.IntegerField(source="objective.initiative_count", read_only=True)
+
+
+ObjectiveTreeNodeSerializer._declared_fields["children"] = ObjectiveTreeNodeSerializer(
+    many=True, read_only=True
+)
+
+
+# --- Initiatives and milestones ---------------------------------------------------------------
+
+
+class InitiativeSerializer(GovernModelSerializer):
+    objectives = ScopedPrimaryKeyRelatedField(
+        queryset=Objective.objects.all(), many=True, required=False
+    )
+    department = ScopedPrimaryKeyRelatedField(queryset=Department.objects.all())
+    department_name = serializers.CharField(source="department.name", read_only=True)
+    owner = ScopedPrimaryKeyRelatedField(queryset=Person.objects.all())
+    owner_name = name_of("owner")
+    milestone_count = serializers.IntegerField(read_only=True)
+    milestones_done = serializers.IntegerField(read_only=True)
+    milestones_overdue = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Initiative
+        fields = [
+            "id", "name", "description", "objectives", "department", "department_name", "owner",
+            "owner_name", "start_date", "end_date", "budget", "fte", "status", "milestone_count",
+            "milestones_done", "milestones_overdue", "created_at", "updated_at",
+        ]  # fmt: skip
+
+
+class MilestoneSerializer(GovernModelSerializer):
+    initiative = ScopedPrimaryKeyRelatedField(queryset=Initiative.objects.all())
+    initiative_name = serializers.CharField(source="initiative.name", read_only=True)
+    department = serializers.IntegerField(source="initiative.department_id", read_only=True)
+    owner = ScopedPrimaryKeyRelatedField(queryset=Person.objects.all())
+    owner_name = name_of("owner")
+    overdue = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Milestone
+        fields = [
+            "id", "initiative", "initiative_name", "department", "name", "description", "owner",
+            "owner_name", "due_date", "completed_date", "status", "overdue",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+
+
+class MilestoneProgressSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=MilestoneStatus.choices)
+    completed_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="When the status is done; defaults to today. Ignored for other statuses.",
+    )
+
+
+# --- Plan versions ----------------------------------------------------------------------------
+
+
+class PlanVersionSerializer(GovernModelSerializer):
+    is_current = serializers.BooleanField(read_only=True)
+    created_by_name = name_of("created_by", allow_null=True)
+    approved_by_name = name_of("approved_by", allow_null=True)
+
+    class Meta:
+        model = PlanVersion
+        fields = [
+            "id", "name", "description", "status", "is_current", "created_by", "created_by_name",
+            "approved_by", "approved_by_name", "approved_at", "superseded_at",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = [
+            "status", "created_by", "approved_by", "approved_at", "superseded_at",
+        ]  # fmt: skip
+
+
+class PlanVersionApproveSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+# --- Audit ------------------------------------------------------------------------------------
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": "Changed fields: {field: {old, new}}; values are copied as text or JSON.",
+        "additionalProperties": {
+            "type": "object",
+            "properties": {"old": {}, "new": {}},
+            "required": ["old", "new"],
+        },
+    }
+)
+class ChangesField(serializers.JSONField):
+    pass
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    changes = ChangesField(read_only=True)
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id", "occurred_at", "actor", "actor_name", "action", "subject_type", "subject_id",
+            "subject_name", "changes", "reason",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+# --- The current user and authentication ------------------------------------------------------
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    display_name = serializers.CharField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    email = serializers.EmailField()
+    job_title = serializers.CharField()
+    memberships = PersonMembershipSerializer(many=True)
+    reads_everything = serializers.BooleanField(
+        help_text="Sees every department (executives and PMO)."
+    )
+    is_pmo = serializers.BooleanField(help_text="Maintains plans and structure everywhere.")
+    is_executive = serializers.BooleanField()
+    lead_departments = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Departments this person leads (ids)."
+    )
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(
+        read_only=True, help_text="Send it as `Authorization: Token <token>`."
+    )
