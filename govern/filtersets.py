@@ -1,6 +1,7 @@
 """Filters shared by the pages and the API: one definition of what each list can be narrowed by."""
 
 import django_filters
+from django.db import models
 from django.db.models import Q
 
 from govern.choices import (
@@ -21,7 +22,23 @@ from govern.models import (
 )
 
 
-class SearchFilterSet(django_filters.FilterSet):
+class ScopedFilterSet(django_filters.FilterSet):
+    """Filters that take a related object (`?department=3`) accept only rows the user may see, so
+    a filter cannot be used to probe whether a hidden object exists: the user comes from the
+    request (the API) or is passed by the selector (`user=`)."""
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, user=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        user = user if user is not None else getattr(request, "user", None)
+        if user is None:
+            return
+        for filter_ in self.filters.values():
+            related = getattr(filter_, "queryset", None)
+            if isinstance(related, models.QuerySet) and hasattr(related, "restrict"):
+                filter_.queryset = related.restrict(user)
+
+
+class SearchFilterSet(ScopedFilterSet):
     """Adds `q`: a case-insensitive search over the fields listed in `search_fields`."""
 
     q = django_filters.CharFilter(method="search", label="Search")
@@ -59,7 +76,7 @@ class PersonFilterSet(SearchFilterSet):
         fields = ["department", "role", "is_active"]
 
 
-class MembershipFilterSet(django_filters.FilterSet):
+class MembershipFilterSet(ScopedFilterSet):
     class Meta:
         model = Membership
         fields = ["person", "department", "role"]

@@ -37,6 +37,8 @@ DELETE = "delete"
 PROGRESS = "progress"  # report progress on a milestone: status and completion date
 APPROVE = "approve"  # approve a plan version, making it the current one
 
+ACTION_VERBS = {VIEW: "see", PROGRESS: "report progress on"}
+
 M = TypeVar("M", bound=models.Model)
 Rule = Callable[["Scope", str], "Q | bool"]
 
@@ -227,7 +229,8 @@ def allowed(user, action: str, obj: models.Model) -> bool:
 
 def ensure_allowed(user, action: str, obj: models.Model) -> None:
     if not allowed(user, action, obj):
-        raise PermissionDenied(f"You may not {action} this {obj._meta.verbose_name} ({obj}).")
+        verb = ACTION_VERBS.get(action, action)
+        raise PermissionDenied(f"You may not {verb} this {obj._meta.verbose_name} ({obj}).")
 
 
 def can_add(

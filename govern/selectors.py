@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from govern import filtersets
-from govern.choices import MilestoneStatus, PlanVersionStatus
+from govern.choices import MilestoneStatus, ObjectiveLevel, PlanVersionStatus
 from govern.models import (
     AuditEvent,
     Department,
@@ -24,10 +24,12 @@ from govern.models import (
 )
 
 
-def _filtered(filterset_class, queryset: QuerySet, filters: Mapping[str, Any] | None) -> QuerySet:
+def _filtered(
+    filterset_class, queryset: QuerySet, filters: Mapping[str, Any] | None, *, user
+) -> QuerySet:
     if not filters:
         return queryset
-    filterset = filterset_class(filters, queryset)
+    filterset = filterset_class(filters, queryset, user=user)
     if not filterset.is_valid():
         raise ValidationError({name: errors for name, errors in filterset.errors.items()})
     return filterset.qs
@@ -43,7 +45,7 @@ def department_list(*, user, filters: Mapping[str, Any] | None = None) -> QueryS
         )
         .order_by(*Department._meta.ordering)
     )
-    return _filtered(filtersets.DepartmentFilterSet, queryset, filters)
+    return _filtered(filtersets.DepartmentFilterSet, queryset, filters, user=user)
 
 
 def person_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[Person]:
@@ -53,17 +55,29 @@ def person_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[P
             queryset=Membership.objects.select_related("department").order_by("department__name"),
         )
     )
-    return _filtered(filtersets.PersonFilterSet, queryset, filters)
+    return _filtered(filtersets.PersonFilterSet, queryset, filters, user=user)
 
 
 def membership_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[Membership]:
     queryset = Membership.objects.restrict(user).select_related("person", "department")
-    return _filtered(filtersets.MembershipFilterSet, queryset, filters)
+    return _filtered(filtersets.MembershipFilterSet, queryset, filters, user=user)
+
+
+# Strategy first, then the annual objectives cascading from it.
+OBJECTIVE_ORDER = (
+    Case(When(level=ObjectiveLevel.STRATEGIC, then=Value(0)), default=Value(1)),
+    "start_date",
+    "title",
+)
 
 
 def objective_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[Objective]:
-    queryset = Objective.objects.restrict(user).select_related("owner", "department", "parent")
-    return _filtered(filtersets.ObjectiveFilterSet, queryset, filters)
+    queryset = (
+        Objective.objects.restrict(user)
+        .select_related("owner", "department", "parent")
+        .order_by(*OBJECTIVE_ORDER)
+    )
+    return _filtered(filtersets.ObjectiveFilterSet, queryset, filters, user=user)
 
 
 def objective_tree(*, user, filters: Mapping[str, Any] | None = None) -> list[dict]:
@@ -73,7 +87,7 @@ def objective_tree(*, user, filters: Mapping[str, Any] | None = None) -> list[di
     objectives = list(
         objective_list(user=user, filters=filters)
         .annotate(initiative_count=Count("initiatives", distinct=True))
-        .order_by(*Objective._meta.ordering)
+        .order_by(*OBJECTIVE_ORDER)
     )
     nodes = {o.pk: {"objective": o, "children": []} for o in objectives}
     roots = []
@@ -103,7 +117,7 @@ def initiative_list(*, user, filters: Mapping[str, Any] | None = None) -> QueryS
         )
         .order_by(*Initiative._meta.ordering)
     )
-    return _filtered(filtersets.InitiativeFilterSet, queryset, filters)
+    return _filtered(filtersets.InitiativeFilterSet, queryset, filters, user=user)
 
 
 def milestone_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[Milestone]:
@@ -112,12 +126,12 @@ def milestone_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySe
         .with_overdue()
         .select_related("initiative", "initiative__department", "owner")
     )
-    return _filtered(filtersets.MilestoneFilterSet, queryset, filters)
+    return _filtered(filtersets.MilestoneFilterSet, queryset, filters, user=user)
 
 
 def plan_version_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[PlanVersion]:
     queryset = PlanVersion.objects.restrict(user).select_related("created_by", "approved_by")
-    return _filtered(filtersets.PlanVersionFilterSet, queryset, filters)
+    return _filtered(filtersets.PlanVersionFilterSet, queryset, filters, user=user)
 
 
 def current_plan_version() -> PlanVersion | None:

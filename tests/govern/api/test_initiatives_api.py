@@ -120,3 +120,20 @@ def test_milestone_counts_filters_and_ordering(api_client, executive, department
     (row,) = on_hold.json()["results"]
     assert (row["id"], row["milestone_count"], row["milestones_done"]) == (big.pk, 2, 1)
     assert [i["id"] for i in searched.json()["results"]] == [cheap.pk]
+
+
+def test_filtering_by_a_hidden_department_looks_like_filtering_by_a_missing_one(
+    api_client, lead, other_department
+):
+    # given: Procurement exists but the Sales lead may not see it
+    InitiativeFactory(department=other_department)
+    api_client.force_authenticate(lead)
+
+    # when
+    hidden = api_client.get(f"{API}initiatives/", {"department": other_department.pk})
+    missing = api_client.get(f"{API}initiatives/", {"department": 999_999})
+
+    # then: the same 400 either way, so the filter reveals nothing
+    assert hidden.status_code == missing.status_code == 400
+    assert hidden.json()["error"]["fields"] == missing.json()["error"]["fields"]
+    assert "department" in hidden.json()["error"]["fields"]

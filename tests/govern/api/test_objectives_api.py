@@ -108,11 +108,11 @@ def test_the_tree_nests_the_cascade(api_client, executive, sales_plan, other_dep
         (node["title"], [(child["title"], child["children"]) for child in node["children"]])
         for node in response.json()
     ]
-    assert shape == [  # Objective.Meta.ordering: level, start date, title
-        ("Cut purchase costs 4%", []),
+    assert shape == [  # the strategy first, then annual objectives by start date and title
         ("Grow mid-market share", [("Sign 40 new mid-market accounts", [])]),
+        ("Cut purchase costs 4%", []),
     ]
-    annual = response.json()[1]["children"][0]
+    annual = response.json()[0]["children"][0]
     assert annual["initiative_count"] == 1
     assert annual["department_name"] == "Sales"
 
