@@ -1,11 +1,28 @@
-"""Template context for the base layout: the navigation, marked with what the user may open."""
+"""Template context for the base layout: the current plan version and the navigation."""
 
 from django.http import HttpRequest
+from django.urls import reverse
 
 from govern.selectors import current_plan_version
+
+# (label, url name, url-name prefixes that mark the item as the current section)
+NAVIGATION = (
+    ("Dashboard", "dashboard", ("dashboard",)),
+    ("Objectives", "objective-list", ("objective-",)),
+    ("Initiatives", "initiative-list", ("initiative-", "milestone-")),
+    ("People", "person-list", ("person-", "membership-")),
+    ("Departments", "department-list", ("department-",)),
+    ("Plan versions", "planversion-list", ("planversion-",)),
+)
 
 
 def navigation(request: HttpRequest) -> dict:
     if not request.user.is_authenticated:
         return {}
-    return {"current_plan": current_plan_version()}
+    match = getattr(request, "resolver_match", None)
+    current = (match.url_name or "") if match else ""
+    items = [
+        {"label": label, "url": reverse(name), "active": current.startswith(prefixes)}
+        for label, name, prefixes in NAVIGATION
+    ]
+    return {"current_plan": current_plan_version(), "navigation": items}

@@ -247,3 +247,34 @@ def test_deleting_an_objective_with_children_is_a_conflict(api_client, pmo, depa
     }
     assert Objective.objects.filter(pk=parent.pk).exists()
     assert AuditEvent.objects.count() == events_before
+
+
+def test_an_unknown_api_address_answers_404_in_the_error_shape(api_client, pmo):
+    # given
+    api_client.force_authenticate(pmo)
+
+    # when
+    response = api_client.get("/api/v1/no-such-thing/")
+
+    # then
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "error": {
+            "code": "not_found",
+            "message": "There is no API endpoint or object at this address.",
+            "fields": {},
+        }
+    }
+
+
+def test_an_unknown_page_answers_the_html_404_page(client, pmo):
+    # given
+    client.force_login(pmo)
+
+    # when
+    response = client.get("/no-such-page/")
+
+    # then
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")

@@ -1,0 +1,36 @@
+/* Small progressive enhancements; every page works without them. */
+(function () {
+  "use strict";
+
+  function ready(fn) {
+    if (document.readyState !== "loading") fn();
+    else document.addEventListener("DOMContentLoaded", fn);
+  }
+
+  // Flash messages can be dismissed.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-dismiss]");
+    if (button) button.closest(".message").remove();
+  });
+
+  // Report-progress forms: the completion date only matters when the status is Done.
+  function syncProgressForm(form) {
+    var status = form.querySelector("select[name=status]");
+    var date = form.querySelector("input[name=completed_date]");
+    if (!status || !date) return;
+    var done = status.value === "done";
+    date.hidden = !done;
+    date.disabled = !done;
+    var label = form.querySelector('label[for="' + date.id + '"]');
+    if (label) label.hidden = !done;
+  }
+
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest("[data-progress-form]");
+    if (form) syncProgressForm(form);
+  });
+
+  ready(function () {
+    document.querySelectorAll("[data-progress-form]").forEach(syncProgressForm);
+  });
+})();
