@@ -3,11 +3,11 @@ select_related / prefetch_related / annotations so that lists run a bounded numb
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Model, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from govern import filtersets
@@ -138,9 +138,24 @@ def current_plan_version() -> PlanVersion | None:
     return PlanVersion.objects.filter(status=PlanVersionStatus.APPROVED).first()
 
 
-def audit_history(*, subject, limit: int | None = 50) -> QuerySet[AuditEvent]:
-    """The history of one object. Callers pass an object the user already got through its gate."""
-    queryset = AuditEvent.objects.for_object(subject).select_related("actor")
+def audit_history(
+    *, subject, related: Iterable[Model] = (), limit: int | None = 50
+) -> QuerySet[AuditEvent]:
+    """The history of one object and, merged in time order, of `related` objects that belong to
+    it (an initiative's milestones); `is_related` marks their events. Callers pass objects the
+    user already got through their gates."""
+    own = Q(subject_type=subject._meta.label_lower, subject_id=str(subject.pk))
+    condition = own
+    by_type: dict[str, list[str]] = {}
+    for obj in related:
+        by_type.setdefault(obj._meta.label_lower, []).append(str(obj.pk))
+    for subject_type, ids in by_type.items():
+        condition |= Q(subject_type=subject_type, subject_id__in=ids)
+    queryset = (
+        AuditEvent.objects.filter(condition)
+        .annotate(is_related=Case(When(own, then=Value(False)), default=Value(True)))
+        .select_related("actor")
+    )
     return queryset[:limit] if limit else queryset
 
 

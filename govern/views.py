@@ -727,7 +727,9 @@ def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
             )
             if can_add_milestone
             else None,
-            "history": selectors.audit_history(subject=initiative),
+            "history": selectors.audit_history(
+                subject=initiative, related=[row["milestone"] for row in milestones]
+            ),
             "can_change": permissions.allowed(user, permissions.CHANGE, initiative),
             "can_delete": permissions.allowed(user, permissions.DELETE, initiative),
         },

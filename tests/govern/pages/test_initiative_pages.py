@@ -185,3 +185,24 @@ def test_deleting_an_initiative_says_its_milestones_go_with_it(client, lead, dep
     assert "Its 2 milestones will be deleted with it" in text(confirmation)
     assert not Milestone.objects.filter(initiative_id=initiative.pk).exists()
     assert AuditEvent.objects.filter(action=AuditAction.DELETE).count() == 3
+
+
+def test_the_initiative_history_includes_its_milestones_changes(client, lead, viewer, department):
+    # given: the lead reports progress on a milestone of a Sales initiative
+    from govern import services
+
+    initiative = InitiativeFactory(name="Distributor programme", department=department)
+    milestone = MilestoneFactory(initiative=initiative, name="Sign partner contracts")
+    services.milestone_report_progress(
+        actor=lead, milestone=milestone, status=MilestoneStatus.IN_PROGRESS
+    )
+    client.force_login(viewer)
+
+    # when
+    page = text(client.get(reverse("initiative-detail", args=[initiative.pk])))
+
+    # then: a viewer, who cannot open the milestone's edit page, reads its history here
+    history = page[page.index("History") :]
+    assert "Sign partner contracts" in history
+    assert "Planned" in history
+    assert "In progress" in history
