@@ -7,7 +7,20 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Case, Count, Model, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    Model,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from govern import filtersets
@@ -40,8 +53,8 @@ def department_list(*, user, filters: Mapping[str, Any] | None = None) -> QueryS
     queryset = (
         Department.objects.restrict(user)
         .annotate(
-            member_count=Count("memberships", distinct=True),
-            initiative_count=Count("initiatives", distinct=True),
+            member_count=_count(Membership.objects.all(), "department_id"),
+            initiative_count=_count(Initiative.objects.all(), "department_id"),
         )
         .order_by(*Department._meta.ordering)
     )
@@ -86,7 +99,9 @@ def objective_tree(*, user, filters: Mapping[str, Any] | None = None) -> list[di
     An objective whose parent the user may not see is shown at the top of the tree."""
     objectives = list(
         objective_list(user=user, filters=filters)
-        .annotate(initiative_count=Count("initiatives", distinct=True))
+        .annotate(
+            initiative_count=_count(Initiative.objectives.through.objects.all(), "objective_id")
+        )
         .order_by(*OBJECTIVE_ORDER)
     )
     nodes = {o.pk: {"objective": o, "children": []} for o in objectives}
@@ -97,6 +112,23 @@ def objective_tree(*, user, filters: Mapping[str, Any] | None = None) -> list[di
     return roots
 
 
+def _count(related: QuerySet, link: str) -> Coalesce:
+    """A correlated COUNT of `related` rows whose `link` points at the outer row. The database
+    evaluates it for the rows it returns, where a JOIN + GROUP BY would aggregate every row of
+    the table before a page of them is cut."""
+    return Coalesce(
+        Subquery(
+            related.filter(**{link: OuterRef("pk")})
+            .order_by()
+            .values(link)
+            .annotate(n=Count("pk"))
+            .values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        0,
+    )
+
+
 def initiative_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[Initiative]:
     today = timezone.localdate()
     not_open = [MilestoneStatus.DONE, MilestoneStatus.CANCELLED]
@@ -105,14 +137,13 @@ def initiative_list(*, user, filters: Mapping[str, Any] | None = None) -> QueryS
         .select_related("department", "owner")
         .prefetch_related("objectives")
         .annotate(
-            milestone_count=Count("milestones", distinct=True),
-            milestones_done=Count(
-                "milestones", filter=Q(milestones__status=MilestoneStatus.DONE), distinct=True
+            milestone_count=_count(Milestone.objects.all(), "initiative_id"),
+            milestones_done=_count(
+                Milestone.objects.filter(status=MilestoneStatus.DONE), "initiative_id"
             ),
-            milestones_overdue=Count(
-                "milestones",
-                filter=Q(milestones__due_date__lt=today) & ~Q(milestones__status__in=not_open),
-                distinct=True,
+            milestones_overdue=_count(
+                Milestone.objects.filter(due_date__lt=today).exclude(status__in=not_open),
+                "initiative_id",
             ),
         )
         .order_by(*Initiative._meta.ordering)
