@@ -193,9 +193,15 @@ RULES: dict[type[models.Model], Rule] = {
 }
 
 
-def register(model: type[models.Model], rule: Rule) -> None:
+# Models a department lead may create in the departments they lead (and the PMO anywhere).
+DEPARTMENT_ADD: set[type[models.Model]] = {Initiative, Milestone}
+
+
+def register(model: type[models.Model], rule: Rule, *, add_in_department: bool = False) -> None:
     """Later apps (KPIs, contracts, decisions) add their models' rules here at import time."""
     RULES[model] = rule
+    if add_in_department:
+        DEPARTMENT_ADD.add(model)
 
 
 def _rule_for(model: type[models.Model]) -> Rule:
@@ -248,7 +254,7 @@ def can_add(
             and department is not None
             and (department.pk in scope.lead_departments)
         )
-    if model in (Initiative, Milestone):
+    if model in DEPARTMENT_ADD:
         return department is not None and scope.leads(department.pk)
     verdict = _rule_for(model)(scope, ADD)
     return verdict is True

@@ -6,3 +6,6 @@ class KpisConfig(AppConfig):
     label = "kpis"
     verbose_name = "KPIs, measurements & exceptions"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from kpis import permissions  # noqa: F401  (registers the KPI rows of the matrix)
