@@ -8,7 +8,9 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("govern.api.urls")),
+    path("api/v1/", include("kpis.api.urls")),
     path("", include("govern.page_urls")),
+    path("", include("kpis.urls")),
 ]
 
 handler403 = "govern.views.error_403"

@@ -196,6 +196,24 @@ SPECTACULAR_SETTINGS = {
 GOVERN_DEMO_PASSWORD = env.str("GOVERN_DEMO_PASSWORD", default="govern-demo-2026")
 GOVERN_PAGE_SIZE = 25
 
+# --- KPI engine -------------------------------------------------------------------------------
+# A period with a plan but no actual turns "missing" this many days after it ended.
+GOVERN_MISSING_GRACE_DAYS = env.int("GOVERN_MISSING_GRACE_DAYS", default=7)
+# The forecast fits the trend of the last N actuals and projects the next H periods.
+GOVERN_FORECAST_POINTS = env.int("GOVERN_FORECAST_POINTS", default=6)
+GOVERN_FORECAST_HORIZON = env.int("GOVERN_FORECAST_HORIZON", default=2)
+# An exception resolves itself after its KPI is back on track for this many periods.
+GOVERN_AUTO_RESOLVE_PERIODS = env.int("GOVERN_AUTO_RESOLVE_PERIODS", default=2)
+# Days to a decision before an exception escalates one level (owner → lead → PMO → executive).
+GOVERN_DEADLINE_RED_DAYS = env.int("GOVERN_DEADLINE_RED_DAYS", default=3)
+GOVERN_DEADLINE_AMBER_DAYS = env.int("GOVERN_DEADLINE_AMBER_DAYS", default=7)
+# Ingestion limits: rows per API request, upload size and rows, and the size from which an
+# import runs on a worker with a progress bar instead of in the request.
+GOVERN_MEASUREMENTS_MAX_ROWS = env.int("GOVERN_MEASUREMENTS_MAX_ROWS", default=10_000)
+GOVERN_IMPORT_MAX_BYTES = env.int("GOVERN_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+GOVERN_IMPORT_MAX_ROWS = env.int("GOVERN_IMPORT_MAX_ROWS", default=100_000)
+GOVERN_IMPORT_ASYNC_ROWS = env.int("GOVERN_IMPORT_ASYNC_ROWS", default=2_000)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,0 +1,3 @@
+"""Routes filled in by the KPI work in progress."""
+
+urlpatterns: list = []
