@@ -1,24 +1,14 @@
 """Shared fixtures. Services that need Redis or a live worker are detected here: tests that need
 them skip with a reason on the embedded default and fail instead when GOVERN_REQUIRE_SERVICES=1."""
 
-import os
-
 import pytest
 from rest_framework.test import APIClient
 
 from govern.choices import Role
 from tests.factories import DepartmentFactory, PersonFactory, person_with_role
+from tests.support import REQUIRE_SERVICES, live_worker, require_service
 
-REQUIRE_SERVICES = os.environ.get("GOVERN_REQUIRE_SERVICES") == "1"
-
-
-def require_service(available: bool, reason: str) -> None:
-    """Skip when a service is missing on a developer machine; fail when CI requires it."""
-    if available:
-        return
-    if REQUIRE_SERVICES:
-        pytest.fail(f"GOVERN_REQUIRE_SERVICES=1 but {reason}")
-    pytest.skip(reason)
+__all__ = ["REQUIRE_SERVICES", "live_worker", "require_service"]
 
 
 @pytest.fixture
