@@ -10,6 +10,8 @@ NAVIGATION = (
     ("Dashboard", "dashboard", ("dashboard",)),
     ("Objectives", "objective-list", ("objective-",)),
     ("Initiatives", "initiative-list", ("initiative-", "milestone-")),
+    ("Exceptions", "exception-list", ("exception-",)),
+    ("KPIs", "kpi-list", ("kpi-", "import-")),
     ("People", "person-list", ("person-", "membership-")),
     ("Departments", "department-list", ("department-",)),
     ("Plan versions", "planversion-list", ("planversion-",)),

@@ -37,7 +37,12 @@ DELETE = "delete"
 PROGRESS = "progress"  # report progress on a milestone: status and completion date
 APPROVE = "approve"  # approve a plan version, making it the current one
 
-ACTION_VERBS = {VIEW: "see", PROGRESS: "report progress on"}
+ACTION_VERBS = {
+    VIEW: "see",
+    PROGRESS: "report progress on",
+    "act": "act on",
+    "record": "enter actuals for",
+}
 
 M = TypeVar("M", bound=models.Model)
 Rule = Callable[["Scope", str], "Q | bool"]

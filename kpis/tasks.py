@@ -11,3 +11,49 @@ def kpi_recompute(kpi_ids: list[int] | None = None) -> dict:
     from kpis.services.recompute import kpi_recompute as recompute
 
     return recompute(kpi_ids=kpi_ids).as_dict()
+
+
+@shared_task(name="kpis.reconcile", base=GovernTask)
+def kpi_reconcile() -> dict:
+    """Recompute the KPIs whose inputs changed after their last computation (heals lost
+    recompute messages); runs every few minutes under beat."""
+    from kpis.services.recompute import kpi_reconcile as reconcile
+
+    return reconcile().as_dict()
+
+
+@shared_task(name="kpis.sweep", base=GovernTask)
+def kpi_sweep() -> dict:
+    """The nightly full recompute, then the milestone exceptions."""
+    from kpis.services.recompute import kpi_sweep as sweep
+
+    return sweep().as_dict()
+
+
+@shared_task(name="kpis.escalate", base=GovernTask)
+def exception_escalate() -> int:
+    """Escalate the exceptions past their decision deadline one level; runs every 15 minutes
+    under beat. Idempotent: a second run at the same moment escalates nothing."""
+    from django.utils import timezone
+
+    from kpis.services.exceptions import exception_escalate_overdue
+
+    return exception_escalate_overdue(now=timezone.now())
+
+
+@shared_task(name="kpis.import_check", base=GovernTask)
+def import_check(job_id: int) -> str | None:
+    """The dry run of a large spreadsheet upload. Idempotent: a checked job is left alone."""
+    from kpis.services.imports import import_check as check
+
+    job = check(job_id)
+    return job.status if job else None
+
+
+@shared_task(name="kpis.import_commit", base=GovernTask)
+def import_commit(job_id: int) -> str | None:
+    """Write a checked import, all or nothing. Idempotent: a completed job is left alone."""
+    from kpis.services.imports import import_run_commit
+
+    job = import_run_commit(job_id)
+    return job.status if job else None

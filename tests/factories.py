@@ -118,3 +118,97 @@ class PlanVersionFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Plan {n}")
     status = PlanVersionStatus.DRAFT
+
+
+# --- KPI engine (issue 3) ---------------------------------------------------------------------
+
+
+def approved_plan_version() -> PlanVersion:
+    """The current approved plan version, created on first use (one is allowed at a time)."""
+    from django.utils import timezone
+
+    existing = PlanVersion.objects.filter(status=PlanVersionStatus.APPROVED).first()
+    if existing is not None:
+        return existing
+    return PlanVersionFactory(
+        name="Approved plan", status=PlanVersionStatus.APPROVED, approved_at=timezone.now()
+    )
+
+
+class KpiFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "kpis.Kpi"
+
+    code = factory.Sequence(lambda n: f"KPI-{n}")
+    name = factory.Sequence(lambda n: f"KPI {n}")
+    department = factory.SubFactory(DepartmentFactory)
+    owner = factory.SubFactory(PersonFactory)
+    unit = "units"
+    direction = "higher_is_better"
+    frequency = "monthly"
+    tolerance_mode = "percent"
+    amber_threshold = 5.0
+    red_threshold = 10.0
+
+
+class TargetFactory(factory.django.DjangoModelFactory):
+    """A planned value; in the current approved plan version unless one is given."""
+
+    class Meta:
+        model = "kpis.Target"
+
+    kpi = factory.SubFactory(KpiFactory)
+    plan_version = factory.LazyFunction(approved_plan_version)
+    period = dt.date(2026, 1, 1)
+    value = 100.0
+
+
+class MeasurementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "kpis.Measurement"
+
+    kpi = factory.SubFactory(KpiFactory)
+    period = dt.date(2026, 1, 1)
+    value = 100.0
+    source = "manual"
+
+
+class KpiResultFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "kpis.KpiResult"
+
+    kpi = factory.SubFactory(KpiFactory)
+    period = dt.date(2026, 1, 1)
+    plan = 100.0
+    actual = 100.0
+    variance = 0.0
+    variance_pct = 0.0
+    adverse = 0.0
+    status = "on_track"
+    forecast = None
+    forecast_status = ""
+
+
+class KpiExceptionFactory(factory.django.DjangoModelFactory):
+    """An open red exception of a KPI, in the KPI's department, owned by its owner, due in 3
+    days."""
+
+    class Meta:
+        model = "kpis.KpiException"
+
+    kpi = factory.SubFactory(KpiFactory)
+    kind = "kpi_red"
+    status = "open"
+    subject_key = factory.LazyAttribute(lambda e: f"kpi:{e.kpi.pk}")
+    department = factory.LazyAttribute(lambda e: e.kpi.department)
+    owner = factory.LazyAttribute(lambda e: e.kpi.owner)
+    title = factory.LazyAttribute(lambda e: f"{e.kpi.code} is red: {e.kpi.name}")
+    severity = 10.0
+    opened_at = factory.LazyFunction(lambda: _aware(dt.datetime(2026, 4, 1, 9, 0)))
+    decision_deadline = factory.LazyAttribute(lambda e: e.opened_at + dt.timedelta(days=3))
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    from django.utils import timezone
+
+    return timezone.make_aware(moment)

@@ -6,6 +6,7 @@ See `.env.example` and the configuration table in README.md for the variables an
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -137,6 +138,21 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60 * 60 * 24,
         "kwargs": {},
     },
+    "kpis-sweep-nightly": {
+        "task": "kpis.sweep",
+        "schedule": crontab(hour=2, minute=30),
+        "kwargs": {},
+    },
+    "kpis-reconcile-every-5-minutes": {
+        "task": "kpis.reconcile",
+        "schedule": 60 * 5,
+        "kwargs": {},
+    },
+    "kpis-escalate-every-15-minutes": {
+        "task": "kpis.escalate",
+        "schedule": 60 * 15,
+        "kwargs": {},
+    },
 }
 
 # --- Cache ------------------------------------------------------------------------------------
@@ -189,12 +205,16 @@ SPECTACULAR_SETTINGS = {
         "InitiativeStatusEnum": "govern.choices.InitiativeStatus",
         "MilestoneStatusEnum": "govern.choices.MilestoneStatus",
         "PlanVersionStatusEnum": "govern.choices.PlanVersionStatus",
+        "KpiStatusEnum": "kpis.choices.Status",
+        "ImportStatusEnum": "kpis.choices.ImportStatus",
     },
 }
 
 # --- Govern -----------------------------------------------------------------------------------
 GOVERN_DEMO_PASSWORD = env.str("GOVERN_DEMO_PASSWORD", default="govern-demo-2026")
 GOVERN_PAGE_SIZE = 25
+# The address people reach Govern at, for links in emails.
+GOVERN_BASE_URL = env.str("GOVERN_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- KPI engine -------------------------------------------------------------------------------
 # A period with a plan but no actual turns "missing" this many days after it ended.

@@ -105,8 +105,19 @@ def audit_changes(event) -> list[dict[str, str]]:
     rows = []
     for name, change in (event.changes or {}).items():
         field = _field(model, name)
-        label = capfirst(field.verbose_name) if field is not None else name.replace("_", " ")
+        label = capfirst(getattr(field, "verbose_name", None) or name.replace("_", " "))
         change = change if isinstance(change, dict) else {"old": None, "new": change}
+        if change and not change.keys() & {"old", "new"}:
+            # A group of changes, e.g. a KPI's targets: {"targets": {"2026-04-01": {old, new}}}.
+            rows.extend(
+                {
+                    "label": f"{label} {key}",
+                    "old": _display(None, (sub or {}).get("old")),
+                    "new": _display(None, (sub or {}).get("new")),
+                }
+                for key, sub in change.items()
+            )
+            continue
         rows.append(
             {
                 "label": label,

@@ -1,3 +1,10 @@
-"""Routes filled in by the KPI work in progress."""
+"""Routes for KPI definitions: /api/v1/kpis/ with series, targets and history."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from kpis.api.kpi_views import KpiViewSet
+
+router = SimpleRouter()
+router.register("kpis", KpiViewSet, basename="api-kpi")
+
+urlpatterns = router.urls

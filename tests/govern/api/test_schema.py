@@ -74,8 +74,14 @@ def test_operations_document_the_errors_they_can_answer(schema, path, method, co
 
 
 def test_every_endpoint_is_in_the_schema(schema):
-    # when
-    paths = sorted(schema["paths"])
+    # when: the core domain's paths (the KPI app's are checked in tests/kpis)
+    kpi_areas = (
+        "/api/v1/kpis/",
+        "/api/v1/measurements/",
+        "/api/v1/imports/",
+        "/api/v1/exceptions/",
+    )
+    paths = sorted(p for p in schema["paths"] if not p.startswith(kpi_areas))
 
     # then
     entities = ["departments", "initiatives", "memberships", "milestones", "objectives"]

@@ -64,7 +64,8 @@ def test_the_navigation_hides_admin_from_people_who_are_not_staff(client, viewer
     # then
     nav = text(response).split("No approved plan", 1)[0].strip()
     assert nav == (
-        "Skip to content Govern Dashboard Objectives Initiatives People Departments Plan versions"
+        "Skip to content Govern Dashboard Objectives Initiatives Exceptions KPIs People "
+        "Departments Plan versions"
     )
     assert reverse("admin:index") not in response.content.decode()
 

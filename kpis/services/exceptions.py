@@ -1,0 +1,702 @@
+"""Exceptions: raised from the computed KPI results and overdue milestones, ranked by severity,
+acknowledged and assigned by people, escalated when nobody decides, resolved by the engine.
+
+Every state change writes an `AuditEvent` in the same transaction; notices go out on commit
+(`kpis.services.notifications`). The syncs are set-based: a handful of queries whatever the
+number of KPIs, one bulk insert, one bulk update. The formula and the rules are in
+`docs/exceptions.md`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, QuerySet, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from govern import permissions as perms
+from govern.audit import record
+from govern.choices import AuditAction, MilestoneStatus
+from govern.errors import ApplicationError, ConflictError
+from govern.models import AuditEvent, Initiative, Membership, Milestone, Person
+from kpis.choices import (
+    EscalationLevel,
+    ExceptionKind,
+    ExceptionStatus,
+    Frequency,
+    Status,
+    ToleranceMode,
+)
+from kpis.engine.severity import adverse as adverse_of
+from kpis.engine.severity import severity as severity_of
+from kpis.models import Kpi, KpiException, KpiResult
+from kpis.permissions import ACT
+from kpis.services import notifications
+
+EVALUATED = (Status.ON_TRACK, Status.AMBER, Status.RED, Status.MISSING)
+BREACH = (Status.AMBER, Status.RED)
+KPI_KINDS = (
+    ExceptionKind.KPI_RED,
+    ExceptionKind.KPI_AMBER,
+    ExceptionKind.FORECAST_BREACH,
+    ExceptionKind.MISSING_DATA,
+)
+RED_DEADLINE_KINDS = (ExceptionKind.KPI_RED, ExceptionKind.FORECAST_BREACH)
+NOTIFY_ON_OPEN = RED_DEADLINE_KINDS
+BACK_TO_GREEN_KINDS = (
+    ExceptionKind.KPI_RED,
+    ExceptionKind.KPI_AMBER,
+    ExceptionKind.FORECAST_BREACH,
+)
+UNRESOLVED = (ExceptionStatus.OPEN, ExceptionStatus.ACKNOWLEDGED, ExceptionStatus.DECIDED)
+SYNC_FIELDS = ["severity", "period", "detail", "green_streak", "updated_at"]
+RESOLVE_FIELDS = ["status", "resolved_at", "green_streak", "updated_at"]
+CREATE_ATTEMPTS = 3
+MAX_STREAK = 32767
+
+
+def deadline_days(kind: str) -> int:
+    """Days to a decision: red and forecast breaches are urgent, the rest can wait a week."""
+    if kind in RED_DEADLINE_KINDS:
+        return settings.GOVERN_DEADLINE_RED_DAYS
+    return settings.GOVERN_DEADLINE_AMBER_DAYS
+
+
+def kpi_subject_key(kpi_id: int) -> str:
+    return f"kpi:{kpi_id}"
+
+
+def milestone_subject_key(milestone_id: int) -> str:
+    return f"milestone:{milestone_id}"
+
+
+@dataclass
+class _Resolution:
+    exception: KpiException
+    reason: str
+    back_to_green: bool = False
+
+
+# --- KPI exceptions -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def exception_sync(*, kpi_ids: list[int] | None, today: dt.date) -> tuple[int, int]:
+    """Open, update and auto-resolve the KPI exceptions of these KPIs (all active ones when None)
+    from their latest computed results. Returns (opened, resolved). Idempotent: a second run with
+    the same results and day writes nothing."""
+    now = timezone.now()
+    kpis = _kpi_frame(kpi_ids)
+    if kpis.empty:
+        return 0, 0
+    state = _kpi_state(kpis, kpi_ids)
+    existing = list(
+        _for_kpis(KpiException.objects.select_for_update(), kpi_ids).filter(
+            kind__in=KPI_KINDS, status__in=UNRESOLVED
+        )
+    )
+    wanted = {
+        ExceptionKind.KPI_RED: state["latest_status"] == Status.RED,
+        ExceptionKind.KPI_AMBER: state["latest_status"] == Status.AMBER,
+        ExceptionKind.FORECAST_BREACH: state["next_status"].isin(BREACH)
+        & (state["latest_status"] != Status.RED),
+        ExceptionKind.MISSING_DATA: state["latest_status"] == Status.MISSING,
+    }
+    rows = state.to_dict("index")
+    before = _values(existing)
+
+    resolutions: list[_Resolution] = []
+    kept: list[KpiException] = []
+    for exception in existing:
+        row = rows.get(exception.kpi_id)
+        if row is None:  # an inactive KPI: left as it is
+            continue
+        exception.green_streak = min(int(row["green_streak"]), MAX_STREAK)
+        reason = _kpi_resolution(exception.kind, row)
+        if reason is None:
+            kept.append(exception)
+        else:
+            resolutions.append(
+                _Resolution(
+                    exception,
+                    reason,
+                    back_to_green=reason.startswith("Back to green")
+                    and exception.kind in BACK_TO_GREEN_KINDS,
+                )
+            )
+    open_keys = {(e.kpi_id, e.kind) for e in kept}
+    new = [
+        _new_kpi_exception(kind, kpi_id, rows[kpi_id], now)
+        for kind, mask in wanted.items()
+        for kpi_id in state.index[mask.fillna(False).to_numpy(dtype=bool)]
+        if (kpi_id, kind) not in open_keys
+    ]
+
+    for exception in kept:
+        row = rows[exception.kpi_id]
+        if _still_applies(exception.kind, row):  # else it keeps what triggered it
+            _describe_kpi(exception, exception.kind, row)
+    _score(kept + new, rows, today=today)
+
+    resolved = _resolve(resolutions, now=now)
+    _save_changed(kept, before, now=now)
+    created = _create(new)
+    _record_opened(created)
+    notifications.notify_on_commit(
+        notifications.OPENED, [e.pk for e in created if e.kind in NOTIFY_ON_OPEN]
+    )
+    notifications.notify_on_commit(
+        notifications.BACK_TO_GREEN, [r.exception.pk for r in resolutions if r.back_to_green]
+    )
+    return len(created), resolved
+
+
+def _for_kpis(queryset: QuerySet, kpi_ids: list[int] | None, field: str = "kpi_id") -> QuerySet:
+    if kpi_ids is None:
+        return queryset.filter(**{f"{field}__in": Kpi.objects.filter(is_active=True).values("pk")})
+    return queryset.filter(**{f"{field}__in": list(kpi_ids)})
+
+
+def _kpi_frame(kpi_ids: list[int] | None) -> pd.DataFrame:
+    queryset = Kpi.objects.filter(is_active=True)
+    if kpi_ids is not None:
+        queryset = queryset.filter(pk__in=list(kpi_ids))
+    columns = [
+        "id", "code", "name", "department_id", "owner_id", "criticality", "direction",
+        "frequency", "unit", "tolerance_mode", "amber_threshold", "red_threshold", "band_low",
+        "band_high",
+    ]  # fmt: skip
+    frame = pd.DataFrame.from_records(list(queryset.values(*columns)), columns=columns)
+    weights = pd.DataFrame.from_records(
+        list(
+            _for_kpis(Kpi.objectives.through.objects.all(), kpi_ids)
+            .values("kpi_id")
+            .annotate(objective_weight=Max("objective__weight"))
+            .values_list("kpi_id", "objective_weight")
+        ),
+        columns=["id", "objective_weight"],
+    )
+    return frame.merge(weights, on="id", how="left").set_index("id")
+
+
+def _kpi_state(kpis: pd.DataFrame, kpi_ids: list[int] | None) -> pd.DataFrame:
+    """Per KPI: its latest evaluated period (status, figures), how many of its latest periods
+    in a row are on track, and the next period's forecast."""
+    window = max(settings.GOVERN_AUTO_RESOLVE_PERIODS, 1)
+    result_columns = ["kpi_id", "period", "status", "plan", "actual", "adverse"]
+    recent = (
+        _for_kpis(KpiResult.objects.filter(status__in=EVALUATED), kpi_ids)
+        .annotate(rank=Window(RowNumber(), partition_by=[F("kpi_id")], order_by=F("period").desc()))
+        .filter(rank__lte=window)
+        .values_list(*result_columns, "rank")
+    )
+    recent = pd.DataFrame.from_records(list(recent), columns=[*result_columns, "rank"])
+    recent = recent.sort_values(["kpi_id", "rank"])
+    latest = recent[recent["rank"] == 1].set_index("kpi_id")
+    not_green = recent[recent["status"] != Status.ON_TRACK].groupby("kpi_id")["rank"].min() - 1
+    streak = recent.groupby("kpi_id")["rank"].max().rename("green_streak")
+    streak.update(not_green)
+
+    forecast_columns = ["kpi_id", "period", "plan", "forecast", "forecast_status"]
+    ahead = pd.DataFrame.from_records(
+        list(
+            _for_kpis(KpiResult.objects.exclude(status__in=EVALUATED), kpi_ids)
+            .filter(forecast_status__in=[Status.ON_TRACK, Status.AMBER, Status.RED])
+            .exclude(forecast=None)
+            .values_list(*forecast_columns)
+        ),
+        columns=forecast_columns,
+    )
+    state = kpis.join(
+        latest[["period", "status", "plan", "actual", "adverse"]].rename(
+            columns={"period": "latest_period", "status": "latest_status"}
+        )
+    ).join(streak)
+    state["green_streak"] = state["green_streak"].fillna(0).astype(int)
+    ahead = ahead.join(state["latest_period"], on="kpi_id")
+    later = pd.to_datetime(ahead["period"]) > pd.to_datetime(ahead["latest_period"])
+    ahead = ahead[ahead["latest_period"].isna() | later]
+    ahead = ahead.sort_values(["kpi_id", "period"]).drop_duplicates("kpi_id").set_index("kpi_id")
+    state = state.join(
+        ahead[["period", "plan", "forecast", "forecast_status"]].rename(
+            columns={"period": "next_period", "plan": "next_plan", "forecast_status": "next_status"}
+        )
+    )
+    state["forecast_adverse"] = adverse_of(
+        state["forecast"],
+        state["next_plan"],
+        state["direction"],
+        state["tolerance_mode"],
+        state["band_low"],
+        state["band_high"],
+    )
+    return state.astype(object).where(state.notna(), None)
+
+
+def _still_applies(kind: str, row: dict) -> bool:
+    """Does the KPI's current state still show what this kind of exception is about?"""
+    if kind == ExceptionKind.FORECAST_BREACH:
+        return row["next_status"] in BREACH
+    return row["latest_status"] == {
+        ExceptionKind.KPI_RED: Status.RED,
+        ExceptionKind.KPI_AMBER: Status.AMBER,
+        ExceptionKind.MISSING_DATA: Status.MISSING,
+    }.get(kind)
+
+
+def _kpi_resolution(kind: str, row: dict) -> str | None:
+    """Why an unresolved exception of this kind resolves now (None: it stays)."""
+    latest = row["latest_status"]
+    streak = row["green_streak"]
+    needed = max(settings.GOVERN_AUTO_RESOLVE_PERIODS, 1)
+    back_to_green = streak >= needed
+    green_reason = (
+        f"Back to green: on track for {streak} period{'s' if streak != 1 else ''} in a row."
+    )
+    if kind == ExceptionKind.KPI_RED:
+        if latest == Status.AMBER:
+            return "Improved to amber: superseded by the amber exception."
+        return green_reason if back_to_green else None
+    if kind == ExceptionKind.KPI_AMBER:
+        if latest == Status.RED:
+            return "Worsened to red: superseded by the red exception."
+        return green_reason if back_to_green else None
+    if kind == ExceptionKind.FORECAST_BREACH:
+        if latest == Status.RED:
+            return "The KPI is red: superseded by the red exception."
+        forecast_ok = row["next_status"] not in BREACH
+        return green_reason if back_to_green and forecast_ok else None
+    if latest != Status.MISSING:
+        if row["latest_period"] is None:
+            return "No period is due any more."
+        return (
+            f"Data received: {_period_label(row['latest_period'], row['frequency'])} has an actual."
+        )
+    return None
+
+
+def _new_kpi_exception(kind: str, kpi_id: int, row: dict, now: dt.datetime) -> KpiException:
+    exception = KpiException(
+        kind=kind,
+        status=ExceptionStatus.OPEN,
+        subject_key=kpi_subject_key(kpi_id),
+        kpi_id=kpi_id,
+        department_id=row["department_id"],
+        owner_id=row["owner_id"],
+        opened_at=now,
+        decision_deadline=now + dt.timedelta(days=deadline_days(kind)),
+        escalation_level=EscalationLevel.OWNER,
+        green_streak=min(int(row["green_streak"]), MAX_STREAK),
+    )
+    _describe_kpi(exception, kind, row)
+    return exception
+
+
+TITLES = {
+    ExceptionKind.KPI_RED: "{code} is red: {name}",
+    ExceptionKind.KPI_AMBER: "{code} is amber: {name}",
+    ExceptionKind.FORECAST_BREACH: "{code} is forecast to breach: {name}",
+    ExceptionKind.MISSING_DATA: "{code} has no data: {name}",
+}
+
+
+def _describe_kpi(exception: KpiException, kind: str, row: dict) -> None:
+    """Title, detail and period of a KPI exception from the KPI's current state."""
+    exception.title = TITLES[kind].format(code=row["code"], name=row["name"])[:255]
+    percent = row["tolerance_mode"] == ToleranceMode.PERCENT
+    unit = "%" if percent else f" {row['unit']}"
+
+    def amount(value) -> str:
+        return f"{value:.1f}{unit}" if percent else f"{value:g}{unit}"
+
+    if kind == ExceptionKind.FORECAST_BREACH:
+        period = row["next_period"]
+        exception.detail = (
+            f"Forecast for {_period_label(period, row['frequency'])}: {_number(row['forecast'])} "
+            f"against a plan of {_number(row['next_plan'])}, "
+            f"{amount(row['forecast_adverse'] or 0)} adverse "
+            f"(amber beyond {amount(row['amber_threshold'])}, red beyond "
+            f"{amount(row['red_threshold'])})."
+        )
+    elif kind == ExceptionKind.MISSING_DATA:
+        period = row["latest_period"]
+        exception.detail = (
+            f"No actual for {_period_label(period, row['frequency'])}; it was due "
+            f"{settings.GOVERN_MISSING_GRACE_DAYS} days after the period ended."
+        )
+    else:
+        period = row["latest_period"]
+        threshold = "red_threshold" if kind == ExceptionKind.KPI_RED else "amber_threshold"
+        exception.detail = (
+            f"{_period_label(period, row['frequency'])}: actual {_number(row['actual'])} "
+            f"against a plan of {_number(row['plan'])}, {amount(row['adverse'] or 0)} adverse "
+            f"({'red' if kind == ExceptionKind.KPI_RED else 'amber'} beyond "
+            f"{amount(row[threshold])})."
+        )
+    exception.period = period
+
+
+def _number(value) -> str:
+    return "—" if value is None else f"{value:,.6g}"
+
+
+def _period_label(period: dt.date | None, frequency: str) -> str:
+    if period is None:
+        return "the latest period"
+    if frequency == Frequency.WEEKLY:
+        return f"the week of {period:%d %b %Y}"
+    if frequency == Frequency.QUARTERLY:
+        return f"Q{(period.month - 1) // 3 + 1} {period.year}"
+    return f"{period:%b %Y}"
+
+
+# --- Milestone exceptions -------------------------------------------------------------------
+
+
+@transaction.atomic
+def milestone_exception_sync(*, today: dt.date) -> tuple[int, int]:
+    """Open a `milestone_overdue` exception for each overdue milestone, keep their severity
+    current, and resolve them when the milestone is done, cancelled or no longer overdue.
+    Returns (opened, resolved)."""
+    now = timezone.now()
+    overdue = {
+        row["pk"]: row
+        for row in Milestone.objects.overdue(today).values(
+            "pk",
+            "name",
+            "owner_id",
+            "due_date",
+            "initiative_id",
+            "initiative__name",
+            "initiative__department_id",
+        )
+    }
+    weights = dict(
+        Initiative.objectives.through.objects.filter(
+            initiative_id__in={row["initiative_id"] for row in overdue.values()}
+        )
+        .values("initiative_id")
+        .annotate(weight=Max("objective__weight"))
+        .values_list("initiative_id", "weight")
+    )
+    existing = list(
+        KpiException.objects.select_for_update().filter(
+            kind=ExceptionKind.MILESTONE_OVERDUE, status__in=UNRESOLVED
+        )
+    )
+    before = _values(existing)
+    gone = [e for e in existing if e.milestone_id not in overdue]
+    kept = [e for e in existing if e.milestone_id in overdue]
+    state_of = dict(
+        Milestone.objects.filter(pk__in=[e.milestone_id for e in gone]).values_list("pk", "status")
+    )
+    reasons = {
+        MilestoneStatus.DONE: "The milestone is done.",
+        MilestoneStatus.CANCELLED: "The milestone was cancelled.",
+    }
+    resolutions = [
+        _Resolution(e, reasons.get(state_of.get(e.milestone_id), "No longer overdue."))
+        for e in gone
+    ]
+    open_ids = {e.milestone_id for e in kept}
+    new = [
+        KpiException(
+            kind=ExceptionKind.MILESTONE_OVERDUE,
+            status=ExceptionStatus.OPEN,
+            subject_key=milestone_subject_key(pk),
+            milestone_id=pk,
+            department_id=row["initiative__department_id"],
+            owner_id=row["owner_id"],
+            title=f"Milestone overdue: {row['name']} ({row['initiative__name']})"[:255],
+            opened_at=now,
+            decision_deadline=now
+            + dt.timedelta(days=deadline_days(ExceptionKind.MILESTONE_OVERDUE)),
+        )
+        for pk, row in overdue.items()
+        if pk not in open_ids
+    ]
+    all_rows = kept + new
+    for exception in all_rows:
+        row = overdue[exception.milestone_id]
+        days = (today - row["due_date"]).days
+        exception.period = row["due_date"]
+        exception.detail = (
+            f"Due {row['due_date']:%d %b %Y}, {days} day{'s' if days != 1 else ''} overdue, "
+            "and neither done nor cancelled."
+        )
+    frame = pd.DataFrame(
+        {
+            "kind": [ExceptionKind.MILESTONE_OVERDUE] * len(all_rows),
+            "days_overdue": [(today - overdue[e.milestone_id]["due_date"]).days for e in all_rows],
+            "objective_weight": [
+                weights.get(overdue[e.milestone_id]["initiative_id"]) for e in all_rows
+            ],
+            "days_open": [_days_open(e, today) for e in all_rows],
+        },
+        dtype=object,
+    )
+    for exception, value in zip(all_rows, severity_of(frame), strict=True):
+        exception.severity = float(value)
+    resolved = _resolve(resolutions, now=now)
+    _save_changed(kept, before, now=now)
+    created = _create(new)
+    _record_opened(created)
+    return len(created), resolved
+
+
+# --- Shared plumbing of the syncs -----------------------------------------------------------
+
+
+def _days_open(exception: KpiException, today: dt.date) -> int:
+    return max((today - timezone.localdate(exception.opened_at)).days, 0)
+
+
+def _score(exceptions: list[KpiException], rows: dict, *, today: dt.date) -> None:
+    """Set the severity of KPI exceptions (new and kept) in one vectorised pass."""
+    if not exceptions:
+        return
+    frame = pd.DataFrame.from_records(
+        [
+            {
+                "kind": e.kind,
+                "adverse": rows[e.kpi_id]["adverse"],
+                "forecast_adverse": rows[e.kpi_id]["forecast_adverse"],
+                "red_threshold": rows[e.kpi_id]["red_threshold"],
+                "criticality": rows[e.kpi_id]["criticality"],
+                "objective_weight": rows[e.kpi_id]["objective_weight"],
+                "days_open": _days_open(e, today),
+            }
+            for e in exceptions
+        ]
+    )
+    for exception, value in zip(exceptions, severity_of(frame), strict=True):
+        exception.severity = float(value)
+
+
+def _values(exceptions: list[KpiException]) -> dict[int, tuple]:
+    """What the sync may change, as read from the database."""
+    return {e.pk: tuple(getattr(e, name) for name in SYNC_FIELDS[:-1]) for e in exceptions}
+
+
+def _save_changed(kept: list[KpiException], before: dict[int, tuple], *, now) -> None:
+    """Write back only the exceptions whose severity, period, detail or streak changed."""
+    changed = [e for e in kept if _values([e])[e.pk] != before[e.pk]]
+    for exception in changed:
+        exception.updated_at = now
+    KpiException.objects.bulk_update(changed, SYNC_FIELDS, batch_size=500)
+
+
+def _resolve(resolutions: list[_Resolution], *, now: dt.datetime) -> int:
+    if not resolutions:
+        return 0
+    events = []
+    for resolution in resolutions:
+        exception = resolution.exception
+        events.append(
+            _event(
+                exception,
+                AuditAction.RESOLVE,
+                {"status": {"old": exception.status, "new": ExceptionStatus.RESOLVED}},
+                reason=resolution.reason,
+            )
+        )
+        exception.status = ExceptionStatus.RESOLVED
+        exception.resolved_at = exception.updated_at = now
+    exceptions = [r.exception for r in resolutions]
+    KpiException.objects.bulk_update(exceptions, RESOLVE_FIELDS, batch_size=500)
+    AuditEvent.objects.bulk_create(events)
+    return len(resolutions)
+
+
+def _create(new: list[KpiException]) -> list[KpiException]:
+    """Insert the new exceptions. Another sync may have opened some of them since we looked: the
+    partial unique constraint refuses the duplicates, and we re-read and insert only the rest."""
+    for _ in range(CREATE_ATTEMPTS):
+        if not new:
+            return []
+        try:
+            with transaction.atomic():
+                return KpiException.objects.bulk_create(new, batch_size=500)
+        except IntegrityError:
+            keys = {(e.subject_key, e.kind) for e in new}
+            taken = set(
+                KpiException.objects.filter(
+                    subject_key__in={k for k, _ in keys}, status__in=UNRESOLVED
+                ).values_list("subject_key", "kind")
+            )
+            for exception in new:
+                exception.pk = None
+            new = [e for e in new if (e.subject_key, e.kind) not in taken]
+    raise ConflictError("Exceptions are being opened concurrently; the next sync will catch up.")
+
+
+def _record_opened(created: list[KpiException]) -> None:
+    names = dict(
+        (person.pk, str(person))
+        for person in Person.objects.filter(pk__in={e.owner_id for e in created if e.owner_id})
+    )
+    AuditEvent.objects.bulk_create(
+        _event(
+            e,
+            AuditAction.OPEN,
+            {
+                "kind": {"old": None, "new": e.kind},
+                "status": {"old": None, "new": e.status},
+                "owner": {"old": None, "new": names.get(e.owner_id)},
+                "severity": {"old": None, "new": e.severity},
+            },
+            reason=e.detail,
+        )
+        for e in created
+    )
+
+
+def _event(exception: KpiException, action: str, changes: dict, *, reason: str = "", actor=None):
+    return AuditEvent(
+        actor=actor,
+        actor_name=str(actor) if actor is not None else "system",
+        action=action,
+        subject_type=KpiException._meta.label_lower,
+        subject_id=str(exception.pk),
+        subject_name=exception.title[:255],
+        changes=changes,
+        reason=reason,
+    )
+
+
+# --- People acting on exceptions ------------------------------------------------------------
+
+
+def can_act(user, exception: KpiException) -> bool:
+    return perms.allowed(user, ACT, exception)
+
+
+def ensure_can_act(user, exception: KpiException) -> None:
+    """The gate for acknowledging and assigning: the owner, the department's leads, the PMO and
+    executives."""
+    if not can_act(user, exception):
+        raise PermissionDenied(
+            f"Only the exception's owner, the leads of {exception.department}, the PMO and "
+            "executives may acknowledge or assign it."
+        )
+
+
+def _locked(exception: KpiException) -> KpiException:
+    return (
+        KpiException.objects.select_for_update(of=("self",))
+        .select_related("owner", "department")
+        .get(pk=exception.pk)
+    )
+
+
+@transaction.atomic
+def exception_acknowledge(
+    *, actor: Person, exception: KpiException, note: str = ""
+) -> KpiException:
+    """open → acknowledged: someone has seen it and is on it (the decision comes later)."""
+    ensure_can_act(actor, exception)
+    locked = _locked(exception)
+    if locked.status != ExceptionStatus.OPEN:
+        raise ConflictError(
+            f"This exception is {locked.get_status_display().lower()}; only an open exception "
+            "can be acknowledged.",
+            code="not_open",
+        )
+    locked.status = ExceptionStatus.ACKNOWLEDGED
+    locked.acknowledged_at = timezone.now()
+    locked.save(update_fields=["status", "acknowledged_at", "updated_at"])
+    record(
+        actor=actor,
+        action=AuditAction.ACKNOWLEDGE,
+        instance=locked,
+        changes={"status": {"old": ExceptionStatus.OPEN, "new": ExceptionStatus.ACKNOWLEDGED}},
+        reason=note.strip(),
+    )
+    return locked
+
+
+@transaction.atomic
+def exception_assign(
+    *, actor: Person, exception: KpiException, owner: Person, note: str = ""
+) -> KpiException:
+    """Give the exception a new owner: a member of its department. The same owner is a no-op."""
+    ensure_can_act(actor, exception)
+    locked = _locked(exception)
+    if locked.status == ExceptionStatus.RESOLVED:
+        raise ConflictError(
+            "This exception is resolved; there is nothing left to assign.", code="resolved"
+        )
+    member = Membership.objects.filter(
+        person_id=owner.pk, department_id=locked.department_id, person__is_active=True
+    ).exists()
+    if not member:
+        message = f"{owner} is not an active member of {locked.department}; choose someone who is."
+        raise ApplicationError(message, fields={"owner": [message]})
+    if owner.pk == locked.owner_id:
+        return locked
+    before = str(locked.owner) if locked.owner is not None else None
+    locked.owner = owner
+    locked.save(update_fields=["owner", "updated_at"])
+    record(
+        actor=actor,
+        action=AuditAction.ASSIGN,
+        instance=locked,
+        changes={"owner": {"old": before, "new": str(owner)}},
+        reason=note.strip(),
+    )
+    return locked
+
+
+# --- Escalation -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def exception_escalate_overdue(*, now: dt.datetime) -> int:
+    """Move every unresolved exception without a decision past its deadline one level up the
+    ladder (owner → department lead → PMO → executive), with a new deadline `now` + the same
+    number of days, an ESCALATE event and a notice to the new level's people. Idempotent: a
+    second run at the same `now` finds nothing past its (new) deadline. Returns how many moved."""
+    due = list(
+        KpiException.objects.select_for_update().filter(
+            status__in=[ExceptionStatus.OPEN, ExceptionStatus.ACKNOWLEDGED],
+            decided_at__isnull=True,
+            decision_deadline__lt=now,
+            escalation_level__lt=EscalationLevel.EXECUTIVE,
+        )
+    )
+    events = []
+    for exception in due:
+        old_level, old_deadline = exception.escalation_level, exception.decision_deadline
+        exception.escalation_level = old_level + 1
+        exception.escalated_at = now
+        exception.decision_deadline = now + dt.timedelta(days=deadline_days(exception.kind))
+        events.append(
+            _event(
+                exception,
+                AuditAction.ESCALATE,
+                {
+                    "escalation_level": {"old": old_level, "new": exception.escalation_level},
+                    "decision_deadline": {
+                        "old": old_deadline.isoformat(),
+                        "new": exception.decision_deadline.isoformat(),
+                    },
+                },
+                reason=(
+                    f"No decision by {timezone.localtime(old_deadline):%d %b %Y %H:%M}: escalated "
+                    f"to {EscalationLevel(exception.escalation_level).label}."
+                ),
+            )
+        )
+        exception.updated_at = now
+    KpiException.objects.bulk_update(
+        due, ["escalation_level", "escalated_at", "decision_deadline", "updated_at"], batch_size=500
+    )
+    AuditEvent.objects.bulk_create(events)
+    notifications.notify_on_commit(notifications.ESCALATED, [e.pk for e in due])
+    return len(due)
