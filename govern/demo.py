@@ -161,6 +161,7 @@ class DemoSize:
     initiatives: int = 15  # in total, the demo's own 15 included
     milestones_per_initiative: int = 4  # for each generated initiative
     people_per_department: int = 4  # for each generated department: one lead, then contributors
+    kpis: int = 0  # generated weekly KPIs (52 periods of history each) beyond the demo's own
 
     def errors(self) -> dict[str, list[str]]:
         minimum = {
@@ -168,12 +169,14 @@ class DemoSize:
             "initiatives": len(_DEMO_INITIATIVES),
             "milestones_per_initiative": 1,
             "people_per_department": 1,
+            "kpis": 0,
         }
         why = {
             "departments": "",
             "initiatives": f" (the demo's own {len(_DEMO_INITIATIVES)} are always built)",
             "milestones_per_initiative": "",
             "people_per_department": " (every generated department needs a lead)",
+            "kpis": "",
         }
         return {
             name: [f"must be at least {low}{why[name]}; got {getattr(self, name)}."]
@@ -185,10 +188,18 @@ class DemoSize:
 PROFILES: dict[str, DemoSize] = {
     "demo": DemoSize(),
     "M": DemoSize(
-        departments=33, initiatives=1000, milestones_per_initiative=4, people_per_department=5
+        departments=33,
+        initiatives=1000,
+        milestones_per_initiative=4,
+        people_per_department=5,
+        kpis=2000,
     ),
     "L": DemoSize(
-        departments=193, initiatives=5000, milestones_per_initiative=4, people_per_department=5
+        departments=193,
+        initiatives=5000,
+        milestones_per_initiative=4,
+        people_per_department=5,
+        kpis=20000,
     ),
 }
 
@@ -212,6 +223,7 @@ class DemoReport:
     password: str
     seconds: float
     progress_updated: int = 0
+    recompute: dict | None = None  # the KPI recompute's report, None when it did not run
 
     @property
     def changed(self) -> bool:
@@ -864,10 +876,13 @@ def demo_seed(
     today: dt.date,
     seed: int = DEFAULT_SEED,
     stdout: TextIO | None = None,
+    recompute: bool = True,
 ) -> DemoReport:
     """Build what is missing of the demo organisation at `size`, anchored on `today`.
 
     Idempotent: a second run with the same arguments creates nothing and writes no audit event.
+    The KPIs and their history come from `kpis.demo`; afterwards (unless `recompute` is False)
+    the KPI recompute computes results and exceptions as of `today`.
     Raises ApplicationError (with per-parameter messages) for an impossible size or date, and
     ConflictError when rows that are not the demo's already hold its names.
     """
@@ -895,6 +910,14 @@ def demo_seed(
             writer.initiatives()
             writer.milestones()
             writer.plan_versions()
+            # The KPIs and their history build on the organisation (owners, objectives, plan).
+            from kpis.demo import kpi_demo_seed
+
+            kpis = kpi_demo_seed(
+                org=blueprint, kpis=size.kpis, today=today, seed=seed, stdout=stdout
+            )
+            writer.created.update(kpis.created)
+            writer.events.extend(kpis.events)
             audit_events = writer.flush_audit()
             progress_updated = services.objective_progress_refresh() if writer.changed else 0
     except IntegrityError as exc:
@@ -905,6 +928,11 @@ def demo_seed(
             f"written: {exc}. Seed an empty database, or rename or remove the clashing rows.",
             code="demo_conflict",
         ) from exc
+    recomputed = None
+    if recompute:  # committed: results and exceptions exist right after seeding
+        from kpis.demo import kpi_demo_recompute
+
+        recomputed = kpi_demo_recompute(today=today, stdout=stdout)
     return DemoReport(
         created=dict(writer.created),
         audit_events=audit_events,
@@ -912,6 +940,7 @@ def demo_seed(
         password=settings.GOVERN_DEMO_PASSWORD,
         seconds=time.perf_counter() - started,
         progress_updated=progress_updated,
+        recompute=recomputed,
     )
 
 

@@ -36,8 +36,9 @@ DEMO_USERNAMES = [
 
 
 def seed(*args: str) -> str:
+    # The KPI recompute after seeding is tested in tests/kpis/test_demo_kpis.py.
     out = StringIO()
-    call_command("seed_demo", "--today", TODAY.isoformat(), *args, stdout=out)
+    call_command("seed_demo", "--today", TODAY.isoformat(), "--no-recompute", *args, stdout=out)
     return out.getvalue()
 
 
@@ -202,7 +203,7 @@ def test_the_demo_is_written_through_the_audit_trail():
 
     # then
     events = AuditEvent.objects.all()
-    assert events.count() == 118
+    assert events.count() == 151
     assert set(events.values_list("reason", flat=True)) == {"Demo organisation"}
     assert sorted(
         (subject_type, events.filter(subject_type=subject_type).count())
@@ -210,7 +211,7 @@ def test_the_demo_is_written_through_the_audit_trail():
     ) == [
         ("govern.department", 7), ("govern.initiative", 15), ("govern.membership", 14),
         ("govern.milestone", 53), ("govern.objective", 12), ("govern.person", 14),
-        ("govern.planversion", 3),
+        ("govern.planversion", 3), ("kpis.kpi", 33),
     ]  # fmt: skip
     assert set(
         events.filter(subject_type="govern.department").values_list("actor__username", flat=True)
@@ -286,7 +287,7 @@ def test_seeding_again_on_a_later_day_changes_nothing():
     out = StringIO()
     call_command(
         "seed_demo", "--today", "2026-07-20", "--departments", "2", "--initiatives", "24",
-        stdout=out,
+        "--no-recompute", stdout=out,
     )  # fmt: skip
 
     # then
@@ -358,7 +359,7 @@ def test_size_parameters_produce_the_requested_counts():
     # then
     assert counts() == {
         "Department": 10, "Person": 20, "Membership": 20, "Objective": 15, "Initiative": 20,
-        "Milestone": 63, "PlanVersion": 2, "AuditEvent": 151,
+        "Milestone": 63, "PlanVersion": 2, "AuditEvent": 184,
     }  # fmt: skip
     generated = Department.objects.exclude(
         code__in=["SALES", "PROC", "PROD", "LOG", "FIN", "CS", "PMO"]
@@ -416,6 +417,9 @@ def test_a_large_build_needs_a_bounded_number_of_queries():
          "at least 1 (every generated department needs a lead); got 0."),
         (["--today", "2026-13-45"], "--today must be a date as YYYY-MM-DD; got '2026-13-45'."),
         (["--departments", "many"], "Error: argument --departments: invalid int value: 'many'"),
+        (["--kpis", "-5"],
+         "The demo organisation cannot be built with these parameters. --kpis must be at least "
+         "0; got -5."),
     ],
 )  # fmt: skip
 def test_a_bad_option_is_refused_with_a_clear_message(args, message):

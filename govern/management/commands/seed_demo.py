@@ -11,14 +11,18 @@ from django.utils import timezone
 from govern.demo import DEFAULT_SEED, PROFILES, demo_seed, demo_size, format_logins
 from govern.errors import ApplicationError
 
-SIZE_OPTIONS = ("departments", "initiatives", "milestones_per_initiative", "people_per_department")
+SIZE_OPTIONS = (
+    "departments", "initiatives", "milestones_per_initiative", "people_per_department", "kpis",
+)  # fmt: skip
 
 
 class Command(BaseCommand):
     help = (
         "Build the demo organisation (Northwind Castings: departments, people for every role, "
-        "objectives, initiatives, milestones, plan versions) or a larger generated one. "
-        "Deterministic and idempotent: a second run with the same options changes nothing."
+        "objectives, initiatives, milestones, plan versions, 33 KPIs with 18 months of targets "
+        "and actuals telling the supply-chain story) or a larger generated one, then recompute "
+        "KPI results and exceptions. Deterministic and idempotent: a second run with the same "
+        "options changes nothing."
     )
 
     def add_arguments(self, parser) -> None:
@@ -27,7 +31,9 @@ class Command(BaseCommand):
             choices=list(PROFILES),
             default="demo",
             help="preset size: demo (the hand-written organisation), M (40 departments, 1,000 "
-            "initiatives) or L (200 departments, 5,000 initiatives, 20,000 milestones)",
+            "initiatives, 2,000 generated weekly KPIs with 52 periods of targets and actuals: "
+            "~104,000 of each) or L (200 departments, 5,000 initiatives, 20,000 milestones, "
+            "20,000 generated weekly KPIs with 52 periods: ~1.04 M targets and 1.04 M actuals)",
         )
         parser.add_argument(
             "--departments", type=int, help="generated departments beyond the seven named ones"
@@ -42,6 +48,18 @@ class Command(BaseCommand):
             "--people-per-department",
             type=int,
             help="people in each generated department (one lead, the rest contributors)",
+        )
+        parser.add_argument(
+            "--kpis",
+            type=int,
+            help="generated weekly KPIs beyond the demo's own 33, spread over the generated "
+            "departments (the named ones when there are none), each with 52 weekly targets and "
+            "actuals",
+        )
+        parser.add_argument(
+            "--no-recompute",
+            action="store_true",
+            help="skip the KPI recompute after seeding (results and exceptions stay empty)",
         )
         parser.add_argument(
             "--seed",
@@ -59,7 +77,13 @@ class Command(BaseCommand):
         size = demo_size(options["profile"], **{name: options[name] for name in SIZE_OPTIONS})
         self.stdout.write(f"Building the demo organisation (profile {options['profile']}) …")
         try:
-            report = demo_seed(size=size, today=today, seed=options["seed"], stdout=self.stdout)
+            report = demo_seed(
+                size=size,
+                today=today,
+                seed=options["seed"],
+                stdout=self.stdout,
+                recompute=not options["no_recompute"],
+            )
         except ApplicationError as exc:
             problems = [
                 f"--{name.replace('_', '-')} {message}"
