@@ -14,7 +14,7 @@ NAVIGATION = (
     ("KPIs", "kpi-list", ("kpi-", "import-")),
     ("People", "person-list", ("person-", "membership-")),
     ("Departments", "department-list", ("department-",)),
-    ("Plan versions", "planversion-list", ("planversion-",)),
+    ("Plans", "planversion-list", ("planversion-",)),
 )
 
 

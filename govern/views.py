@@ -43,6 +43,7 @@ from govern.models import (
     Person,
     PlanVersion,
 )
+from kpis import selectors as kpi_selectors
 
 form_methods = require_http_methods(["GET", "POST"])
 SERVICE_ERRORS = (ValidationError, ApplicationError)
@@ -251,18 +252,22 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .exclude(status__in=CLOSED_MILESTONE)
         .order_by("due_date", "name")
     )
-    my_initiatives = selectors.initiative_list(user=user, filters={"owner": user.pk}).exclude(
-        status__in=(InitiativeStatus.COMPLETED, InitiativeStatus.CANCELLED)
+    my_initiatives = (
+        selectors.initiative_list(user=user, filters={"owner": user.pk})
+        .exclude(status__in=(InitiativeStatus.COMPLETED, InitiativeStatus.CANCELLED))
+        .prefetch_related(None)  # the dashboard does not show their objectives
     )
+    exceptions = kpi_selectors.exception_list(user=user, filters={"status": "unresolved"})
     context = {
         "counts": {
-            "departments": selectors.department_list(user=user).count(),
+            "open_exceptions": exceptions.count(),
             "objectives": selectors.objective_list(user=user).count(),
             "active_initiatives": selectors.initiative_list(
                 user=user, filters={"status": InitiativeStatus.ACTIVE}
             ).count(),
             "overdue_milestones": overdue.count(),
         },
+        "exceptions": exceptions[:DASHBOARD_ROWS],
         "overdue": overdue[:DASHBOARD_ROWS],
         "my_initiatives": my_initiatives[:DASHBOARD_ROWS],
         "my_milestones": my_milestones[:DASHBOARD_ROWS],

@@ -954,15 +954,18 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def kpi_demo_recompute(*, today: dt.date, stdout: TextIO | None = None) -> dict:
-    """Compute results and exceptions for every active KPI as of `today`."""
-    from kpis.services.recompute import kpi_recompute
+    """Compute results and exceptions for every active KPI, and the overdue-milestone
+    exceptions, as of `today`: what the nightly sweep does."""
+    from kpis.services.recompute import kpi_sweep
 
-    report = kpi_recompute(kpi_ids=None, today=today).as_dict()
+    report = kpi_sweep(today=today).as_dict()
     if stdout is not None:
         stdout.write(
             f"  KPI results: {report['kpis']:,} KPIs recomputed in {report['seconds']:.1f} s, "
             f"{report['results_written']:,} results written, "
-            f"{report['exceptions_opened']:,} exceptions opened, "
-            f"{report['exceptions_resolved']:,} resolved\n"
+            f"{report['exceptions_opened'] + report['milestone_exceptions_opened']:,} "
+            f"exceptions opened, "
+            f"{report['exceptions_resolved'] + report['milestone_exceptions_resolved']:,} "
+            "resolved\n"
         )
     return report

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 from django.db import connection
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Case, F, Prefetch, Q, QuerySet, Value, When
 
 from govern.models import Initiative, Objective
 from govern.selectors import _count, _filtered
@@ -24,6 +24,18 @@ SERIES_FIELDS = (
 )  # fmt: skip
 
 
+# Management by exception: what drifts comes first, green things after.
+STATUS_RANK = Case(
+    *(
+        When(status=status, then=Value(rank))
+        for rank, status in enumerate(
+            [Status.RED, Status.AMBER, Status.MISSING, Status.ON_TRACK, Status.PENDING]
+        )
+    ),
+    default=Value(9),
+)
+
+
 def kpi_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[Kpi]:
     """The KPIs the user may see, with department, owner and the count of open exceptions."""
     queryset = (
@@ -34,7 +46,7 @@ def kpi_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[Kpi]
             Prefetch("initiatives", queryset=Initiative.objects.only("pk")),
         )
         .annotate(open_exceptions=_count(KpiException.objects.open(), "kpi_id"))
-        .order_by(*Kpi._meta.ordering)
+        .order_by(STATUS_RANK, "code")
     )
     return _filtered(filtersets.KpiFilterSet, queryset, filters, user=user)
 

@@ -65,7 +65,7 @@ def test_the_navigation_hides_admin_from_people_who_are_not_staff(client, viewer
     nav = text(response).split("No approved plan", 1)[0].strip()
     assert nav == (
         "Skip to content Govern Dashboard Objectives Initiatives Exceptions KPIs People "
-        "Departments Plan versions"
+        "Departments Plans"
     )
     assert reverse("admin:index") not in response.content.decode()
 
@@ -117,7 +117,7 @@ def test_the_dashboard_summarises_what_the_user_can_see(
 
     # then
     page = text(response)
-    assert "1 Department 0 Objectives 1 Active initiative 1 Overdue milestone" in page
+    assert "0 Open exceptions 0 Objectives 1 Active initiative 1 Overdue milestone" in page
     assert (
         f"Plans agreed Key accounts Sales {contributor} "
         f"{today - dt.timedelta(days=4):%-d %b %Y} 4 days"
@@ -138,7 +138,8 @@ def test_an_outsider_sees_an_empty_dashboard(client, outsider, department):
     page = text(client.get(reverse("dashboard")))
 
     # then
-    assert "0 Departments 0 Objectives 0 Active initiatives 0 Overdue milestones" in page
+    assert "0 Open exceptions 0 Objectives 0 Active initiatives 0 Overdue milestones" in page
+    assert "No open exceptions." in page
     assert "Nothing is overdue." in page
 
 
@@ -209,3 +210,30 @@ def test_the_middleware_leaves_api_errors_to_the_api(viewer):
 
     # then
     assert response is None
+
+
+def test_the_dashboard_lists_the_most_severe_exceptions_the_user_may_see(
+    client, viewer, department, other_department
+):
+    # given
+    from tests.factories import KpiExceptionFactory
+
+    KpiExceptionFactory(
+        title="SALES-INTAKE is red: Order intake", kpi__department=department, severity=12.5
+    )
+    KpiExceptionFactory(
+        title="SALES-DSO is amber: Days sales outstanding", kpi__department=department,
+        severity=30.0,
+    )  # fmt: skip
+    KpiExceptionFactory(
+        title="PROC-OTD is red: Supplier delivery", kpi__department=other_department
+    )
+    client.force_login(viewer)
+
+    # when
+    page = text(client.get(reverse("dashboard")))
+
+    # then: most severe first, and nothing from a department the viewer is not in
+    assert "2 Open exceptions" in page
+    assert page.index("SALES-DSO is amber") < page.index("SALES-INTAKE is red")
+    assert "PROC-OTD" not in page

@@ -37,11 +37,11 @@ def sales_kpis(kpi, department, lead):
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("", ["SALES-CHURN", "SALES-INTAKE", "SALES-MARGIN"]),
+        ("", ["SALES-MARGIN", "SALES-CHURN", "SALES-INTAKE"]),  # red, amber, then the rest
         ("?status=red", ["SALES-MARGIN"]),
         ("?direction=lower_is_better", ["SALES-MARGIN"]),
         ("?frequency=monthly", ["SALES-CHURN", "SALES-INTAKE"]),
-        ("?owner={lead}", ["SALES-CHURN", "SALES-MARGIN"]),
+        ("?owner={lead}", ["SALES-MARGIN", "SALES-CHURN"]),
         ("?department={department}&status=amber", ["SALES-CHURN"]),
         ("?search=competitors", ["SALES-CHURN"]),
         ("?q=intake", ["SALES-INTAKE"]),
