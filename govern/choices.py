@@ -47,3 +47,15 @@ class AuditAction(models.TextChoices):
     ESCALATE = "escalate", "Escalated"
     RESOLVE = "resolve", "Resolved"
     REVISE = "revise", "Revised"
+
+
+class NotificationKind(models.TextChoices):
+    EXCEPTION_OPENED = "exception_opened", "New exception"
+    EXCEPTION_ESCALATED = "exception_escalated", "Exception escalated"
+    BACK_TO_GREEN = "back_to_green", "Back to green"
+
+
+class NotificationDelivery(models.TextChoices):
+    IMMEDIATE = "immediate", "Email me each notification as it happens"
+    DAILY_DIGEST = "daily_digest", "One email a day listing the day's notifications"
+    IN_APP_ONLY = "in_app_only", "No email: only here in Govern"

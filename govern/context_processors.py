@@ -1,9 +1,10 @@
-"""Template context for the base layout: the current plan version and the navigation."""
+"""Template context for the base layout: the current plan version, the navigation and the
+unread count on the notification bell."""
 
 from django.http import HttpRequest
 from django.urls import reverse
 
-from govern.selectors import current_plan_version
+from govern.selectors import current_plan_version, notification_unread_count
 
 # (label, url name, url-name prefixes that mark the item as the current section)
 NAVIGATION = (
@@ -27,4 +28,8 @@ def navigation(request: HttpRequest) -> dict:
         {"label": label, "url": reverse(name), "active": current.startswith(prefixes)}
         for label, name, prefixes in NAVIGATION
     ]
-    return {"current_plan": current_plan_version(), "navigation": items}
+    return {
+        "current_plan": current_plan_version(),
+        "navigation": items,
+        "unread_notifications": notification_unread_count(user=request.user),
+    }

@@ -7,6 +7,7 @@ from django.db.models import Q
 from govern.choices import (
     InitiativeStatus,
     MilestoneStatus,
+    NotificationKind,
     ObjectiveLevel,
     PlanVersionStatus,
     Role,
@@ -16,6 +17,7 @@ from govern.models import (
     Initiative,
     Membership,
     Milestone,
+    Notification,
     Objective,
     Person,
     PlanVersion,
@@ -132,3 +134,17 @@ class PlanVersionFilterSet(SearchFilterSet):
     class Meta:
         model = PlanVersion
         fields = ["status"]
+
+
+class NotificationFilterSet(django_filters.FilterSet):
+    unread = django_filters.BooleanFilter(
+        field_name="read_at",
+        lookup_expr="isnull",
+        label="Unread",
+        help_text="`true`: only the unread notifications; `false`: only the read ones.",
+    )
+    kind = django_filters.ChoiceFilter(choices=NotificationKind.choices)
+
+    class Meta:
+        model = Notification
+        fields = ["unread", "kind"]

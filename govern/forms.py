@@ -7,15 +7,26 @@ new objective or initiative, only departments where the user may create one (`go
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from govern import permissions, selectors
-from govern.choices import InitiativeStatus, MilestoneStatus, ObjectiveLevel, Role
+from govern.choices import (
+    InitiativeStatus,
+    MilestoneStatus,
+    NotificationDelivery,
+    ObjectiveLevel,
+    Role,
+)
 from govern.errors import ApplicationError, validation_fields
 from govern.models import Department, Initiative, Milestone, Objective, Person
+
+T = TypeVar("T")
 
 END_AFTER_START = "The end date must be after the start date."
 
@@ -54,6 +65,16 @@ class ServiceForm(forms.Form):
                 self.add_error(target, message)
         if isinstance(exc, ApplicationError) and not fields:
             self.add_error(None, exc.message)
+
+    def submit(self, write: Callable[[dict], T]) -> T | None:
+        """Run one service with the cleaned data. A refusal becomes form errors and None, and
+        `refusal_status` the status the page answers with (400, or 409 for a conflict)."""
+        try:
+            return write(self.cleaned_data)
+        except (ValidationError, ApplicationError) as exc:
+            self.add_service_errors(exc)
+            self.refusal_status = getattr(exc, "status_code", 400)
+            return None
 
 
 def visible_people(user) -> QuerySet[Person]:
@@ -294,4 +315,15 @@ class PlanVersionApproveForm(ServiceForm):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Why this version becomes the plan; kept in its history.",
+    )
+
+
+class NotificationSettingsForm(ServiceForm):
+    notification_delivery = forms.ChoiceField(
+        label="Email notifications",
+        choices=NotificationDelivery.choices,
+        help_text=(
+            "Every notification is always listed under the bell in Govern; this chooses the "
+            "emails. The daily digest arrives in the morning with the previous day's."
+        ),
     )

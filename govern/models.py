@@ -22,6 +22,8 @@ from govern.choices import (
     AuditAction,
     InitiativeStatus,
     MilestoneStatus,
+    NotificationDelivery,
+    NotificationKind,
     ObjectiveLevel,
     PlanVersionStatus,
     Role,
@@ -72,10 +74,21 @@ class Person(AbstractUser):
     departments = models.ManyToManyField(
         Department, through="Membership", related_name="people", blank=True
     )
+    notification_delivery = models.CharField(
+        "email notifications",
+        max_length=12,
+        choices=NotificationDelivery.choices,
+        default=NotificationDelivery.IMMEDIATE,
+    )
+    # The last day whose digest this person was sent (govern.notifications.digest_send).
+    digest_sent_on = models.DateField(null=True, blank=True, editable=False)
 
     objects = PersonManager()
 
-    audit_fields = ("username", "first_name", "last_name", "email", "job_title", "is_active")
+    audit_fields = (
+        "username", "first_name", "last_name", "email", "job_title", "is_active",
+        "notification_delivery",
+    )  # fmt: skip
 
     class Meta:
         ordering = ("last_name", "first_name", "username")
@@ -440,3 +453,64 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Audit events are append-only and cannot be deleted.")
+
+
+class NotificationQuerySet(RestrictedQuerySet):
+    """Notifications are written once; only `read_at` changes (through `mark_read`)."""
+
+    def update(self, **kwargs):
+        if set(kwargs) - {"read_at"}:
+            raise TypeError("Notifications are append-only: only read_at can change.")
+        return super().update(**kwargs)
+
+    def unread(self) -> NotificationQuerySet:
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """One in-app notice for one person, e.g. "New exception: PROC-OTD is red". Append-only
+    apart from `read_at`; the subject is named as text so the notice outlives it."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=24, choices=NotificationKind.choices)
+    title = models.CharField(max_length=255)
+    body = models.TextField(blank=True)
+    link = models.CharField(max_length=500, blank=True, help_text="A URL path inside Govern.")
+    subject_type = models.CharField(max_length=100, blank=True)
+    subject_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [
+            models.Index(
+                "recipient", "read_at", models.F("created_at").desc(), name="notification_inbox_idx"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=NotificationKind.values), name="notification_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding and set(kwargs.get("update_fields") or ()) != {"read_at"}:
+            raise TypeError("Notifications are append-only: only read_at can change.")
+        super().save(*args, **kwargs)
+
+    @property
+    def is_unread(self) -> bool:
+        return self.read_at is None
+
+    @property
+    def summary(self) -> str:
+        """The body's first line: what a list shows under the title."""
+        return next((line for line in self.body.splitlines() if line.strip()), "")

@@ -4,7 +4,7 @@ update, delete (where the service allows it), named `<entity>-<action>`."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from govern import views
+from govern import views, views_notifications
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -47,4 +47,22 @@ urlpatterns = [
     path("plans/<int:pk>/edit/", views.plan_version_update, name="planversion-update"),
     path("plans/<int:pk>/delete/", views.plan_version_delete, name="planversion-delete"),
     path("plans/<int:pk>/approve/", views.plan_version_approve, name="planversion-approve"),
+    # Notifications and my settings
+    path("notifications/", views_notifications.notification_list, name="notification-list"),
+    path(
+        "notifications/read-all/",
+        views_notifications.notification_read_all,
+        name="notification-read-all",
+    ),
+    path(
+        "notifications/<int:pk>/",
+        views_notifications.notification_open,
+        name="notification-open",
+    ),
+    path(
+        "notifications/<int:pk>/read/",
+        views_notifications.notification_read,
+        name="notification-read",
+    ),
+    path("me/settings/", views_notifications.my_settings, name="my-settings"),
 ]

@@ -25,6 +25,7 @@ from govern.models import (
     Initiative,
     Membership,
     Milestone,
+    Notification,
     Objective,
     Person,
     PlanVersion,
@@ -186,6 +187,13 @@ def _audit_event_rule(s: Scope, action: str) -> Q | bool:
     return False  # append-only, for everybody
 
 
+def _notification_rule(s: Scope, action: str) -> Q | bool:
+    # Private to each person, whatever their role: they see and mark read only their own.
+    if action in (VIEW, CHANGE):
+        return Q(recipient_id=s.user_id)
+    return False  # written by the system (govern.notifications.notify), never by hand
+
+
 RULES: dict[type[models.Model], Rule] = {
     Department: _department_rule,
     Person: _person_rule,
@@ -195,6 +203,7 @@ RULES: dict[type[models.Model], Rule] = {
     Milestone: _milestone_rule,
     PlanVersion: _plan_version_rule,
     AuditEvent: _audit_event_rule,
+    Notification: _notification_rule,
 }
 
 

@@ -31,6 +31,7 @@ from govern.models import (
     Initiative,
     Membership,
     Milestone,
+    Notification,
     Objective,
     Person,
     PlanVersion,
@@ -192,3 +193,24 @@ def audit_history(
 
 def audit_log(*, user) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.restrict(user).select_related("actor")
+
+
+# --- Notifications ----------------------------------------------------------------------------
+
+
+def notification_list(*, user, unread: bool | None = None) -> QuerySet[Notification]:
+    """The user's own notifications, newest first; `unread=True` keeps the unread ones only."""
+    rows = Notification.objects.restrict(user).order_by("-created_at", "-id")
+    if unread is True:
+        rows = rows.filter(read_at__isnull=True)
+    elif unread is False:
+        rows = rows.filter(read_at__isnull=False)
+    return rows
+
+
+def notification_unread_count(*, user) -> int:
+    """How many unread notifications the user has: one indexed count (no scope lookup needed:
+    a person's own notifications are theirs, whatever their role)."""
+    if not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).count()

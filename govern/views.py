@@ -46,7 +46,6 @@ from govern.models import (
 from kpis import selectors as kpi_selectors
 
 form_methods = require_http_methods(["GET", "POST"])
-SERVICE_ERRORS = (ValidationError, ApplicationError)
 CLOSED_MILESTONE = (MilestoneStatus.DONE, MilestoneStatus.CANCELLED)
 DETAIL_ROWS = 20  # rows of a related list shown on a detail page before "see all"
 DASHBOARD_ROWS = 10
@@ -148,15 +147,6 @@ def _form_page(
         },
         status=400 if request.method == "POST" else 200,
     )
-
-
-def _submit(form, write: Callable[[dict], Any]):
-    """Run one service with the form's data; its refusals become form errors (returns None)."""
-    try:
-        return write(form.cleaned_data)
-    except SERVICE_ERRORS as exc:
-        form.add_service_errors(exc)
-        return None
 
 
 def _confirm_delete(
@@ -328,7 +318,7 @@ def department_create(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("Only the PMO can create departments.")
     form = forms.DepartmentForm(_data(request))
     if form.is_valid():
-        department = _submit(form, lambda data: services.department_create(actor=user, **data))
+        department = form.submit(lambda data: services.department_create(actor=user, **data))
         if department:
             messages.success(request, f"Created department “{department}”.")
             return redirect(department)
@@ -351,8 +341,7 @@ def department_update(request: HttpRequest, pk: int) -> HttpResponse:
         _data(request), initial=_initial(department, forms.DepartmentForm.base_fields)
     )
     if form.is_valid():
-        updated = _submit(
-            form,
+        updated = form.submit(
             lambda data: services.department_update(actor=user, department=department, data=data),
         )
         if updated:
@@ -449,7 +438,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
                 actor=user, **{**data, "password": data["password"] or None}
             )
 
-        person = _submit(form, write)
+        person = form.submit(write)
         if person:
             messages.success(request, f"Added {person}. Give them a role in a department below.")
             return redirect(person)
@@ -466,8 +455,8 @@ def person_update(request: HttpRequest, pk: int) -> HttpResponse:
     title, cancel_url = f"Edit {person}", person.get_absolute_url()
     form = forms.PersonForm(_data(request), initial=_initial(person, forms.PersonForm.base_fields))
     if form.is_valid():
-        updated = _submit(
-            form, lambda data: services.person_update(actor=user, person=person, data=data)
+        updated = form.submit(
+            lambda data: services.person_update(actor=user, person=person, data=data)
         )
         if updated:
             messages.success(request, f"Saved {updated}.")
@@ -484,8 +473,8 @@ def membership_create(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied("Only the PMO can give people roles in departments.")
     form = forms.MembershipForm(_data(request), user=user)
     if form.is_valid():
-        membership = _submit(
-            form, lambda data: services.membership_create(actor=user, person=person, **data)
+        membership = form.submit(
+            lambda data: services.membership_create(actor=user, person=person, **data)
         )
         if membership:
             role = membership.get_role_display()
@@ -520,8 +509,7 @@ def membership_update(request: HttpRequest, pk: int) -> HttpResponse:
     person = membership.person
     form = forms.MembershipRoleForm(_data(request), initial={"role": membership.role})
     if form.is_valid():
-        updated = _submit(
-            form,
+        updated = form.submit(
             lambda data: services.membership_update(
                 actor=user, membership=membership, role=data["role"]
             ),
@@ -617,7 +605,7 @@ def objective_create(request: HttpRequest) -> HttpResponse:
         initial["parent"] = int(request.GET["parent"])
     form = forms.ObjectiveForm(_data(request), user=user, initial=initial)
     if form.is_valid():
-        objective = _submit(form, lambda data: services.objective_create(actor=user, **data))
+        objective = form.submit(lambda data: services.objective_create(actor=user, **data))
         if objective:
             messages.success(request, f"Created objective “{objective}”.")
             return redirect(objective)
@@ -643,8 +631,7 @@ def objective_update(request: HttpRequest, pk: int) -> HttpResponse:
         initial=_initial(objective, services.OBJECTIVE_FIELDS),
     )
     if form.is_valid():
-        updated = _submit(
-            form,
+        updated = form.submit(
             lambda data: services.objective_update(actor=user, objective=objective, data=data),
         )
         if updated:
@@ -752,7 +739,7 @@ def initiative_create(request: HttpRequest) -> HttpResponse:
         initial["objectives"] = [int(request.GET["objective"])]
     form = forms.InitiativeForm(_data(request), user=user, initial=initial)
     if form.is_valid():
-        initiative = _submit(form, lambda data: services.initiative_create(actor=user, **data))
+        initiative = form.submit(lambda data: services.initiative_create(actor=user, **data))
         if initiative:
             messages.success(request, f"Created initiative “{initiative}”.")
             return redirect(initiative)
@@ -783,7 +770,7 @@ def initiative_update(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=user, initiative=initiative, data=data, objectives=objectives
             )
 
-        updated = _submit(form, write)
+        updated = form.submit(write)
         if updated:
             messages.success(request, f"Saved initiative “{updated}”.")
             return redirect(updated)
@@ -836,8 +823,7 @@ def milestone_create(request: HttpRequest, pk: int) -> HttpResponse:
         _data(request), user=user, initial={"owner": initiative.owner_id}, prefix="new"
     )
     if form.is_valid():
-        milestone = _submit(
-            form,
+        milestone = form.submit(
             lambda data: services.milestone_create(actor=user, initiative=initiative, **data),
         )
         if milestone:
@@ -862,8 +848,7 @@ def milestone_update(request: HttpRequest, pk: int) -> HttpResponse:
         _data(request), user=user, initial=_initial(milestone, forms.MilestoneForm.base_fields)
     )
     if form.is_valid():
-        updated = _submit(
-            form,
+        updated = form.submit(
             lambda data: services.milestone_update(actor=user, milestone=milestone, data=data),
         )
         if updated:
@@ -909,8 +894,7 @@ def milestone_progress(request: HttpRequest, pk: int) -> HttpResponse:
         initial={"status": milestone.status, "completed_date": milestone.completed_date},
     )
     if form.is_valid():
-        updated = _submit(
-            form,
+        updated = form.submit(
             lambda data: services.milestone_report_progress(
                 actor=user, milestone=milestone, **data
             ),
@@ -987,7 +971,7 @@ def plan_version_create(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("Only the PMO can draft plan versions.")
     form = forms.PlanVersionForm(_data(request))
     if form.is_valid():
-        plan_version = _submit(form, lambda data: services.plan_version_create(actor=user, **data))
+        plan_version = form.submit(lambda data: services.plan_version_create(actor=user, **data))
         if plan_version:
             messages.success(request, f"Drafted plan version “{plan_version}”.")
             return redirect(plan_version)
@@ -1015,8 +999,7 @@ def plan_version_update(request: HttpRequest, pk: int) -> HttpResponse:
         _data(request), initial=_initial(plan_version, ("name", "description"))
     )
     if form.is_valid():
-        updated = _submit(
-            form,
+        updated = form.submit(
             lambda data: services.plan_version_update(
                 actor=user, plan_version=plan_version, data=data
             ),
@@ -1058,8 +1041,7 @@ def plan_version_approve(request: HttpRequest, pk: int) -> HttpResponse:
         return render_application_error(request, exc)
     form = forms.PlanVersionApproveForm(_data(request))
     if form.is_valid():
-        approved = _submit(
-            form,
+        approved = form.submit(
             lambda data: services.plan_version_approve(
                 actor=user, plan_version=plan_version, reason=data["reason"]
             ),

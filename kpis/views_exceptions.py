@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from govern import forms as govern_forms
-from govern.errors import ApplicationError
 from govern.views import _filter_form, _paginate
 from kpis import filtersets, selectors
 from kpis.choices import EscalationLevel, ExceptionKind, ExceptionStatus
@@ -119,15 +118,6 @@ def _detail(
     )
 
 
-def _write(form, write) -> KpiException | None:
-    try:
-        return write(form.cleaned_data)
-    except (ValidationError, ApplicationError) as exc:
-        form.add_service_errors(exc)
-        form.refusal_status = getattr(exc, "status_code", 400)
-        return None
-
-
 @login_required
 @require_POST
 def exception_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
@@ -136,8 +126,7 @@ def exception_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     services.ensure_can_act(user, exception)
     form = ExceptionAcknowledgeForm(request.POST, prefix="ack")
     if form.is_valid():
-        done = _write(
-            form,
+        done = form.submit(
             lambda data: services.exception_acknowledge(
                 actor=user, exception=exception, note=data["note"]
             ),
@@ -161,8 +150,7 @@ def exception_assign(request: HttpRequest, pk: int) -> HttpResponse:
     services.ensure_can_act(user, exception)
     form = ExceptionAssignForm(request.POST, exception=exception, prefix="assign")
     if form.is_valid():
-        done = _write(
-            form,
+        done = form.submit(
             lambda data: services.exception_assign(
                 actor=user, exception=exception, owner=data["owner"], note=data["note"]
             ),

@@ -23,7 +23,6 @@ from govern.views import (
     _initial,
     _list_page,
     _may_add_somewhere,
-    _submit,
     form_methods,
 )
 from kpis import filtersets, forms, selectors
@@ -130,7 +129,7 @@ def kpi_create(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("Only the PMO and department leads can create KPIs.")
     form = forms.KpiForm(_data(request), user=user, initial={"owner": user.pk})
     if form.is_valid():
-        kpi = _submit(form, lambda data: services.kpi_create(actor=user, **data))
+        kpi = form.submit(lambda data: services.kpi_create(actor=user, **data))
         if kpi:
             messages.success(request, f"Created KPI “{kpi}”. Set its targets below.")
             return redirect(kpi)
@@ -157,7 +156,7 @@ def kpi_update(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=user, kpi=kpi, data=data, objectives=objectives, initiatives=initiatives
             )
 
-        updated = _submit(form, write)
+        updated = form.submit(write)
         if updated:
             messages.success(request, f"Saved KPI “{updated}”.")
             return redirect(updated)
@@ -194,8 +193,7 @@ def kpi_targets(request: HttpRequest, pk: int) -> HttpResponse:
     kpi = _kpi(user, pk, for_write=True)
     form = _targets_form(kpi, _data(request))
     if form.is_valid():
-        report = _submit(
-            form,
+        report = form.submit(
             lambda data: targets_set(
                 actor=user,
                 kpi=kpi,

@@ -212,3 +212,18 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     from django.utils import timezone
 
     return timezone.make_aware(moment)
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    """An unread "new exception" notification for a person, linking to an exception page."""
+
+    class Meta:
+        model = "govern.Notification"
+
+    recipient = factory.SubFactory(PersonFactory)
+    kind = "exception_opened"
+    title = factory.Sequence(lambda n: f"New exception: KPI-{n} is red")
+    body = "A new exception needs a decision by 04 Apr 2026 09:00."
+    link = factory.Sequence(lambda n: f"/exceptions/{n + 1}/")
+    subject_type = "kpis.kpiexception"
+    subject_id = factory.Sequence(lambda n: str(n + 1))

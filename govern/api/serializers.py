@@ -13,13 +13,14 @@ from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
 from govern import permissions
-from govern.choices import MilestoneStatus, ObjectiveLevel
+from govern.choices import MilestoneStatus, NotificationDelivery, ObjectiveLevel
 from govern.models import (
     AuditEvent,
     Department,
     Initiative,
     Membership,
     Milestone,
+    Notification,
     Objective,
     Person,
     PlanVersion,
@@ -317,6 +318,40 @@ class MeSerializer(serializers.Serializer):
     lead_departments = serializers.ListField(
         child=serializers.IntegerField(), help_text="Departments this person leads (ids)."
     )
+    notification_delivery = serializers.ChoiceField(
+        choices=NotificationDelivery.choices,
+        help_text=(
+            "How notifications reach you by email: each one as it happens, one daily digest, "
+            "or none (in the app only)."
+        ),
+    )
+
+
+class MeUpdateSerializer(serializers.Serializer):
+    """What you may change about yourself here: how notifications reach you by email."""
+
+    notification_delivery = serializers.ChoiceField(choices=NotificationDelivery.choices)
+
+
+# --- Notifications ----------------------------------------------------------------------------
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    is_unread = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Notification
+        fields = [
+            "id", "kind", "kind_display", "title", "body", "link", "subject_type", "subject_id",
+            "created_at", "read_at", "is_unread",
+        ]  # fmt: skip
+        read_only_fields = fields
+        extra_kwargs = {"link": {"help_text": "A path inside Govern: the page of the subject."}}
+
+
+class NotificationsMarkedSerializer(serializers.Serializer):
+    marked = serializers.IntegerField(help_text="How many notifications were marked read.")
 
 
 class TokenSerializer(serializers.Serializer):

@@ -15,6 +15,7 @@ router.register("initiatives", views.InitiativeViewSet, basename="api-initiative
 router.register("milestones", views.MilestoneViewSet, basename="api-milestone")
 router.register("plan-versions", views.PlanVersionViewSet, basename="api-planversion")
 router.register("audit-events", views.AuditEventViewSet, basename="api-auditevent")
+router.register("notifications", views.NotificationViewSet, basename="api-notification")
 
 urlpatterns = [
     path("auth/token/", views.ObtainTokenView.as_view(), name="api-token"),

@@ -9,7 +9,13 @@ which checks the permission again, validates the rules and writes the audit even
 from __future__ import annotations
 
 from django.db.models import Model
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -19,12 +25,12 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from govern import filtersets, selectors, services
+from govern import filtersets, notifications, selectors, services
 from govern import permissions as perms
 from govern.api import serializers as s
 from govern.api.schema import ErrorResponseSerializer
 from govern.choices import ObjectiveLevel
-from govern.models import Department, Membership, Person, PlanVersion
+from govern.models import Department, Membership, Notification, Person, PlanVersion
 
 # --- Shared behaviour -------------------------------------------------------------------------
 
@@ -397,7 +403,33 @@ class MeView(APIView):
         responses=s.MeSerializer,
     )
     def get(self, request):
+        return Response(s.MeSerializer(self._me(request.user)).data)
+
+    @extend_schema(
+        summary="Change your own settings: how notifications reach you by email",
+        request=s.MeUpdateSerializer,
+        responses=s.MeSerializer,
+        examples=[
+            OpenApiExample(
+                "One email a day",
+                value={"notification_delivery": "daily_digest"},
+                request_only=True,
+            )
+        ],
+    )
+    def patch(self, request):
+        serializer = s.MeUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
         user = request.user
+        if "notification_delivery" in serializer.validated_data:
+            user = notifications.notification_delivery_set(
+                actor=user,
+                person=user,
+                delivery=serializer.validated_data["notification_delivery"],
+            )
+        return Response(s.MeSerializer(self._me(user)).data)
+
+    def _me(self, user) -> dict:
         scope = perms.scope_for(user)
         me = {
             "id": user.pk,
@@ -412,8 +444,80 @@ class MeView(APIView):
             "is_pmo": scope.is_pmo,
             "is_executive": scope.is_executive,
             "lead_departments": sorted(scope.lead_departments),
+            "notification_delivery": user.notification_delivery,
         }
-        return Response(s.MeSerializer(me).data)
+        return me
+
+
+# --- Notifications ----------------------------------------------------------------------------
+
+NOTIFICATION_EXAMPLE = {
+    "id": 311, "kind": "exception_opened", "kind_display": "New exception",
+    "title": "New exception: PROC-OTD is red: Supplier on-time delivery",
+    "body": "A new exception needs a decision by 11 Apr 2026 06:00.\n\n…",
+    "link": "/exceptions/41/", "subject_type": "kpis.kpiexception", "subject_id": "41",
+    "created_at": "2026-04-08T06:00:00Z", "read_at": None, "is_unread": True,
+}  # fmt: skip
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Your notifications, newest first",
+        description="Only your own. `unread=true` keeps the unread ones; `kind` filters by kind.",
+        examples=[
+            OpenApiExample("A new exception", value=NOTIFICATION_EXAMPLE, response_only=True)
+        ],
+    ),
+    retrieve=extend_schema(
+        summary="One of your notifications",
+        examples=[
+            OpenApiExample("A new exception", value=NOTIFICATION_EXAMPLE, response_only=True)
+        ],
+    ),
+)
+class NotificationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Your in-app notifications. Everyone sees and marks only their own: another person's
+    notification answers 404."""
+
+    serializer_class = s.NotificationSerializer
+    filterset_class = filtersets.NotificationFilterSet
+    ordering_fields = ["created_at"]
+
+    def get_queryset(self):
+        return selectors.notification_list(user=self.request.user)
+
+    def get_object(self):
+        queryset = self.get_queryset()
+        return perms.access(
+            Notification, self.request.user, self.kwargs[self.lookup_field], queryset=queryset
+        )
+
+    @extend_schema(summary="Mark one of your notifications read", request=None)
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def read(self, request, pk=None):
+        notification = notifications.notification_mark_read(
+            actor=request.user, notification=self.get_object()
+        )
+        return Response(self.get_serializer(notification).data)
+
+    @extend_schema(
+        summary="Mark all your notifications read",
+        request=None,
+        responses=s.NotificationsMarkedSerializer,
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="read-all",
+        filter_backends=[],
+        pagination_class=None,
+        serializer_class=s.NotificationsMarkedSerializer,
+    )
+    def read_all(self, request):
+        marked = notifications.notifications_mark_all_read(actor=request.user)
+        return Response({"marked": marked})
 
 
 class ObtainTokenView(ObtainAuthToken):

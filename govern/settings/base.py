@@ -153,6 +153,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60 * 15,
         "kwargs": {},
     },
+    "notifications-digest-daily": {
+        "task": "govern.notifications_digest",
+        "schedule": crontab(hour=7, minute=0),
+        "kwargs": {},
+    },
 }
 
 # --- Cache ------------------------------------------------------------------------------------

@@ -1,8 +1,11 @@
-"""Email notices about exceptions: a new red or forecast-breach exception, an escalation, and
-"back to green". Email only for now (console backend locally, locmem in the tests).
+"""Notices about exceptions: a new red or forecast-breach exception, an escalation, and "back to
+green". They go through `govern.notifications.notify_many`: an in-app notification for each
+person concerned, written in the caller's transaction, and an email once it commits for those who
+want each one by email (the others get the daily digest, or nothing but the in-app notice).
 
-Callers use `notify_on_commit(event, exception_ids)` inside their transaction: nothing is sent
-unless and until it commits, and a failing mail server is logged, never undoes the change.
+Callers use `notify_on_commit(event, exception_ids)` inside their transaction: the notices vanish
+with a rollback, the emails leave only once it commits, and a failing mail server is logged, never
+undoes the change.
 """
 
 from __future__ import annotations
@@ -10,14 +13,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 
-from govern.choices import Role
-from govern.models import Membership
+from govern.choices import NotificationKind, Role
+from govern.models import Membership, Notification
+from govern.notifications import Notice, notify_many
 from kpis.choices import EscalationLevel
 from kpis.models import KpiException
 
@@ -27,10 +28,15 @@ OPENED = "opened"
 ESCALATED = "escalated"
 BACK_TO_GREEN = "back_to_green"
 
-SUBJECTS = {
-    OPENED: "[Govern] New exception: {title}",
-    ESCALATED: "[Govern] Escalated to {level}: {title}",
-    BACK_TO_GREEN: "[Govern] Back to green: {title}",
+KINDS = {
+    OPENED: NotificationKind.EXCEPTION_OPENED,
+    ESCALATED: NotificationKind.EXCEPTION_ESCALATED,
+    BACK_TO_GREEN: NotificationKind.BACK_TO_GREEN,
+}
+TITLES = {
+    OPENED: "New exception: {title}",
+    ESCALATED: "Escalated to {level}: {title}",
+    BACK_TO_GREEN: "Back to green: {title}",
 }
 INTROS = {
     OPENED: "A new exception needs a decision by {deadline:%d %b %Y %H:%M}.",
@@ -43,64 +49,67 @@ INTROS = {
 
 
 def notify_on_commit(event: str, exception_ids: Iterable[int]) -> None:
-    """Send `event` notices for these exceptions once the current transaction commits."""
+    """Notify the people these exceptions concern about `event`: the in-app notifications join
+    the current transaction, the emails leave once it commits."""
     ids = sorted(set(exception_ids))
     if ids:
-        transaction.on_commit(lambda: send(event, ids), robust=True)
+        send(event, ids)
 
 
-def send(event: str, exception_ids: list[int]) -> int:
-    """Send the notices now: one email per exception to the people it concerns. Returns how many
-    emails were sent."""
+def send(event: str, exception_ids: list[int]) -> list[Notification]:
+    """Write the notices now, one per exception and person it concerns, in four queries whatever
+    their number. Returns the in-app notifications written."""
     exceptions = list(
-        KpiException.objects.filter(pk__in=exception_ids).select_related("owner", "department")
+        KpiException.objects.filter(pk__in=exception_ids)
+        .select_related("owner", "department")
+        .order_by("pk")
     )
     audience = _audience(exceptions)
-    messages = []
+    notices = []
     for exception in exceptions:
-        recipients = sorted(_recipients(event, exception, audience))
+        recipients = _recipients(event, exception, audience)
         if not recipients:
             continue
         level = exception.get_escalation_level_display()
-        messages.append(
-            EmailMessage(
-                subject=SUBJECTS[event].format(title=exception.title, level=level),
+        notices.append(
+            Notice(
+                recipients=recipients,
+                kind=KINDS[event],
+                title=TITLES[event].format(title=exception.title, level=level),
                 body=_body(event, exception, level),
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                to=recipients,
+                link=reverse("exception-detail", args=[exception.pk]),
+                subject=exception,
             )
         )
-    if not messages:
-        return 0
-    sent = get_connection().send_messages(messages) or 0
-    logger.info("Sent %s %s notice(s) for %s exception(s)", sent, event, len(exceptions))
-    return sent
+    created = notify_many(notices)
+    logger.info("Wrote %s %s notice(s) for %s exception(s)", len(created), event, len(exceptions))
+    return created
 
 
 def _audience(exceptions: list[KpiException]) -> dict:
     """Everyone an escalation ladder may reach, in one query: leads per department, the PMO and
-    the executives (as email addresses)."""
+    the executives (as person ids)."""
     departments = {e.department_id for e in exceptions}
-    rows = Membership.objects.filter(person__is_active=True).exclude(person__email="")
+    rows = Membership.objects.filter(person__is_active=True)
     rows = rows.filter(
         Q(role=Role.DEPARTMENT_LEAD, department_id__in=departments)
         | Q(role__in=[Role.PMO, Role.EXECUTIVE])
-    ).values_list("department_id", "role", "person__email")
-    leads: dict[int, set[str]] = {}
-    pmo: set[str] = set()
-    executives: set[str] = set()
-    for department_id, role, email in rows:
+    ).values_list("department_id", "role", "person_id")
+    leads: dict[int, set[int]] = {}
+    pmo: set[int] = set()
+    executives: set[int] = set()
+    for department_id, role, person_id in rows:
         if role == Role.DEPARTMENT_LEAD:
-            leads.setdefault(department_id, set()).add(email)
+            leads.setdefault(department_id, set()).add(person_id)
         elif role == Role.PMO:
-            pmo.add(email)
+            pmo.add(person_id)
         else:
-            executives.add(email)
+            executives.add(person_id)
     return {"leads": leads, "pmo": pmo, "executives": executives}
 
 
-def level_people(exception: KpiException, audience: dict) -> set[str]:
-    """The email addresses of the people at the exception's escalation level."""
+def level_people(exception: KpiException, audience: dict) -> set[int]:
+    """The ids of the people at the exception's escalation level."""
     level = exception.escalation_level
     if level == EscalationLevel.DEPARTMENT_LEAD:
         return set(audience["leads"].get(exception.department_id, ()))
@@ -111,12 +120,12 @@ def level_people(exception: KpiException, audience: dict) -> set[str]:
     return _owner(exception)
 
 
-def _owner(exception: KpiException) -> set[str]:
+def _owner(exception: KpiException) -> set[int]:
     owner = exception.owner
-    return {owner.email} if owner is not None and owner.is_active and owner.email else set()
+    return {owner.pk} if owner is not None and owner.is_active else set()
 
 
-def _recipients(event: str, exception: KpiException, audience: dict) -> set[str]:
+def _recipients(event: str, exception: KpiException, audience: dict) -> set[int]:
     if event == ESCALATED:
         return level_people(exception, audience)
     if event == BACK_TO_GREEN:
@@ -127,8 +136,6 @@ def _recipients(event: str, exception: KpiException, audience: dict) -> set[str]
 
 def _body(event: str, exception: KpiException, level: str) -> str:
     intro = INTROS[event].format(deadline=exception.decision_deadline, level=level)
-    base_url = settings.GOVERN_BASE_URL
-    link = base_url + reverse("exception-detail", args=[exception.pk])
     lines = [
         intro,
         "",
@@ -140,7 +147,5 @@ def _body(event: str, exception: KpiException, level: str) -> str:
         f"Owner: {exception.owner or 'nobody'}",
         f"Severity: {exception.severity:.2f}",
         f"Escalation level: {level}",
-        "",
-        f"Open it in Govern: {link}",
     ]
     return "\n".join(lines)

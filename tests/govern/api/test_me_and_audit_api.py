@@ -32,6 +32,7 @@ def test_me_tells_a_lead_what_they_may_do(api_client, lead, department):
         "is_pmo": False,
         "is_executive": False,
         "lead_departments": [department.pk],
+        "notification_delivery": "immediate",
     }
 
 

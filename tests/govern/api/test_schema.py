@@ -92,6 +92,8 @@ def test_every_endpoint_is_in_the_schema(schema):
         expected += [f"/api/v1/{entity}/{{id}}/history/"]
     expected += ["/api/v1/milestones/{id}/progress/", "/api/v1/objectives/tree/"]
     expected += ["/api/v1/plan-versions/current/", "/api/v1/plan-versions/{id}/approve/"]
+    expected += ["/api/v1/notifications/", "/api/v1/notifications/{id}/"]
+    expected += ["/api/v1/notifications/{id}/read/", "/api/v1/notifications/read-all/"]
     assert paths == sorted(expected)
     assert "delete" not in schema["paths"]["/api/v1/people/{id}/"]
 
