@@ -336,7 +336,7 @@ def _write(actor, source: str, plan: _Plan, report: IngestReport, on_progress) -
             REVISION_COLUMNS,
             [_revision_of(m, now, actor_id) for m, _, _ in chunk],
         )
-        _update_by_pk(
+        update_by_pk(
             Measurement,
             ("value", "source", "entered_by", "note", "recorded_at", "revision"),
             [(m.pk, v, source, actor_id, n, now, m.revision + 1) for m, v, n in chunk],
@@ -406,7 +406,7 @@ def _insert(model: type[models.Model], names: Sequence[str], rows: list[tuple]) 
         cursor.execute(sql, params)
 
 
-def _update_by_pk(model: type[models.Model], names: Sequence[str], rows: list[tuple]) -> None:
+def update_by_pk(model: type[models.Model], names: Sequence[str], rows: list[tuple]) -> None:
     """One UPDATE … FROM (VALUES …) for all `rows` = (pk, *values). A CASE per row (what
     `bulk_update` writes) costs rows² comparisons; a join on the primary key does not."""
     if not rows:

@@ -17,6 +17,7 @@ reconciliation job heals anything a lost message left stale.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import time
 from dataclasses import asdict, dataclass
 
@@ -33,9 +34,11 @@ from kpis.engine.forecast import forecast
 from kpis.engine.variance import EVALUATED, KEY, compute_variance
 from kpis.models import Kpi, KpiResult
 from kpis.services import exceptions as exception_services
+from kpis.services import pgcopy
+from kpis.services.measurements import update_by_pk
 
 CHUNK_SIZE = 2_000
-WRITE_BATCH_SIZE = 2_000
+WRITE_BATCH_SIZE = 5_000  # KPI rows per UPDATE (5 parameters each)
 FLOAT_FIELDS = ("plan", "actual", "variance", "variance_pct", "adverse", "forecast")
 TEXT_FIELDS = ("status", "forecast_status")
 NO_PLAN_MESSAGE = "No plan version is approved: every KPI shows “No plan” until one is."
@@ -182,6 +185,9 @@ def _write_results(frame: pd.DataFrame, now) -> None:
         f"{connection.ops.quote_name(field)} = excluded.{connection.ops.quote_name(field)}"
         for field in fields[2:]
     )
+    if connection.vendor == "postgresql":
+        _copy_upsert(frame, table, names, updates, now)
+        return
     stamp = connection.ops.adapt_datetimefield_value(now)
     columns = [
         frame["kpi_id"].astype("int64").tolist(),
@@ -190,21 +196,38 @@ def _write_results(frame: pd.DataFrame, now) -> None:
         *(frame[field].astype(str).tolist() for field in TEXT_FIELDS),
         [stamp] * len(frame),
     ]
-    rows = list(zip(*columns, strict=True))
     conflict = f"ON CONFLICT (kpi_id, period) DO UPDATE SET {updates}"
+    rows = list(zip(*columns, strict=True))
+    marks = ", ".join(["%s"] * len(fields))
+    with connection.cursor() as cursor:  # SQLite: one prepared statement, executemany
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) {conflict}", rows)
+
+
+def _copy_upsert(frame: pd.DataFrame, table: str, names: str, updates: str, now) -> None:
+    """PostgreSQL: COPY the rows in binary (encoded column-wise by `pgcopy`, no Python object
+    per value) into a temporary table, then one INSERT … SELECT … ON CONFLICT DO UPDATE.
+    Multi-row VALUES statements spent most of a cold recompute formatting 13 M parameters, CSV
+    most of it formatting floats."""
+    staging = connection.ops.quote_name("recompute_results")
+    columns = [
+        pgcopy.bigint(frame["kpi_id"]),
+        pgcopy.date(frame["period"]),
+        *(pgcopy.float8(frame[field]) for field in FLOAT_FIELDS),
+        *(pgcopy.text(frame[field]) for field in TEXT_FIELDS),
+        pgcopy.timestamptz(now, len(frame)),
+    ]
+    stream = io.BytesIO(pgcopy.payload(columns, len(frame)))
     with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            marks = ", ".join(["%s"] * len(fields))
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) {conflict}", rows)
-            return
-        row_marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        for start in range(0, len(rows), WRITE_BATCH_SIZE):
-            batch = rows[start : start + WRITE_BATCH_SIZE]
-            values = ", ".join([row_marks] * len(batch))
-            cursor.execute(
-                f"INSERT INTO {table} ({names}) VALUES {values} {conflict}",
-                [value for row in batch for value in row],
-            )
+        cursor.execute(f"DROP TABLE IF EXISTS {staging}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {staging} AS SELECT {names} FROM {table} WITH NO DATA"
+        )
+        cursor.copy_expert(f"COPY {staging} ({names}) FROM STDIN WITH (FORMAT binary)", stream)
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging} "
+            f"ON CONFLICT (kpi_id, period) DO UPDATE SET {updates}"
+        )
+        cursor.execute(f"DROP TABLE {staging}")
 
 
 def _nullable(column: pd.Series) -> list:
@@ -265,14 +288,8 @@ def _write_kpi_status(kpis: pd.DataFrame, computed: pd.DataFrame, now) -> int:
     if frame.empty:
         return 0
     periods = frame["new_status_period"].dt.date.astype(object)
-    objects = [
-        Kpi(
-            pk=kpi_id,
-            status=status,
-            status_period=None if pd.isna(period) else period,
-            forecast_status=forecast_status,
-            computed_at=now,
-        )
+    rows = [
+        (kpi_id, status, None if pd.isna(period) else period, forecast_status, now)
         for kpi_id, status, period, forecast_status in zip(
             frame["kpi_id"].tolist(),
             frame["new_status"].tolist(),
@@ -281,9 +298,12 @@ def _write_kpi_status(kpis: pd.DataFrame, computed: pd.DataFrame, now) -> int:
             strict=True,
         )
     ]
-    Kpi.objects.bulk_update(
-        objects,
-        ["status", "status_period", "forecast_status", "computed_at"],
-        batch_size=WRITE_BATCH_SIZE,
-    )
-    return len(objects)
+    # One UPDATE … FROM (VALUES …) per few thousand KPIs: `bulk_update` builds a CASE per row
+    # and field, which took a minute for 20,000 KPIs.
+    for start in range(0, len(rows), WRITE_BATCH_SIZE):
+        update_by_pk(
+            Kpi,
+            ("status", "status_period", "forecast_status", "computed_at"),
+            rows[start : start + WRITE_BATCH_SIZE],
+        )
+    return len(rows)
