@@ -57,38 +57,54 @@ def severity(frame: pd.DataFrame) -> pd.Series:
     days_overdue, criticality, objective_weight, days_open."""
     frame = frame.reindex(columns=list(COLUMNS))
     kind = frame["kind"]
-    red = pd.to_numeric(frame["red_threshold"], errors="coerce")
-    red = red.where(red > 0)
+    red = _number(frame["red_threshold"])
+    red = np.where(red > 0, red, np.nan)
 
-    def ratio(column: str) -> pd.Series:
-        value = pd.to_numeric(frame[column], errors="coerce").fillna(0.0)
-        return (value / red).clip(0.0, BASE_CAP).fillna(1.0)
+    # numpy rather than Series methods: the same arithmetic (`_clip` keeps NaN like
+    # `Series.clip`), without pandas' fixed cost per operation, which dominated a one-KPI sync.
+    def ratio(column: str) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = _clip(_number(frame[column], 0.0) / red, 0.0, BASE_CAP)
+        return np.where(np.isnan(value), 1.0, value)
 
-    days_overdue = pd.to_numeric(frame["days_overdue"], errors="coerce").fillna(0.0)
+    days_overdue = _number(frame["days_overdue"], 0.0)
     base = np.select(
         [
-            kind.isin([KPI_RED, KPI_AMBER]),
-            kind == FORECAST_BREACH,
-            kind == MISSING_DATA,
-            kind == MILESTONE_OVERDUE,
+            kind.isin([KPI_RED, KPI_AMBER]).to_numpy(),
+            (kind == FORECAST_BREACH).to_numpy(),
+            (kind == MISSING_DATA).to_numpy(),
+            (kind == MILESTONE_OVERDUE).to_numpy(),
         ],
         [
             ratio("adverse"),
             FORECAST_WEIGHT * ratio("forecast_adverse"),
             1.0,
-            (days_overdue.clip(lower=0.0) / MILESTONE_DAYS_PER_UNIT).clip(upper=BASE_CAP),
+            _clip(_clip(days_overdue, 0.0) / MILESTONE_DAYS_PER_UNIT, upper=BASE_CAP),
         ],
         default=0.0,
     )
-    criticality = (
-        pd.to_numeric(frame["criticality"], errors="coerce").fillna(DEFAULT_CRITICALITY)
-    ).clip(1, 5)
-    weight = (
-        pd.to_numeric(frame["objective_weight"], errors="coerce").fillna(DEFAULT_WEIGHT)
-    ).clip(1, 5)
-    days_open = pd.to_numeric(frame["days_open"], errors="coerce").fillna(0.0).clip(lower=0.0)
-    age_bonus = (AGE_BONUS_PER_DAY * days_open).clip(upper=AGE_BONUS_CAP)
-    return (base * criticality * weight + age_bonus).round(2).rename("severity")
+    criticality = _clip(_number(frame["criticality"], DEFAULT_CRITICALITY), 1, 5)
+    weight = _clip(_number(frame["objective_weight"], DEFAULT_WEIGHT), 1, 5)
+    days_open = _clip(_number(frame["days_open"], 0.0), 0.0)
+    age_bonus = _clip(AGE_BONUS_PER_DAY * days_open, upper=AGE_BONUS_CAP)
+    return pd.Series(
+        np.round(base * criticality * weight + age_bonus, 2), index=frame.index, name="severity"
+    )
+
+
+def _number(column: pd.Series, default: float | None = None) -> np.ndarray:
+    """The column as floats (anything not a number is NaN, or `default` when given)."""
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    return values if default is None else np.where(np.isnan(values), default, values)
+
+
+def _clip(values: np.ndarray, lower: float | None = None, upper: float | None = None):
+    """`Series.clip`: values beyond a bound become the bound, NaN stays NaN."""
+    if lower is not None:
+        values = np.where((values >= lower) | np.isnan(values), values, lower)
+    if upper is not None:
+        values = np.where((values <= upper) | np.isnan(values), values, upper)
+    return values
 
 
 def adverse(
@@ -103,17 +119,22 @@ def adverse(
     worse), by the variance rules of `docs/kpi-engine-contract.md`: in percent of |plan| (or of
     the violated band edge) in percent mode, in units in absolute mode and when the reference
     is 0. Used for the forecast, whose adverse the results table does not store."""
-    value, plan = value.astype(float), plan.astype(float)
-    low, high = band_low.astype(float), band_high.astype(float)
-    below, above = (low - value).clip(lower=0.0), (value - high).clip(lower=0.0)
-    band_units = below.where(below > 0, above).fillna(0.0)
-    band_edge = low.where(below > 0, high)
-    units = np.select(
-        [direction == "higher_is_better", direction == "lower_is_better"],
-        [plan - value, value - plan],
-        default=band_units,
-    )
-    units = pd.Series(units, index=value.index, dtype=float)
-    reference = plan.abs().where(direction != "within_band", band_edge.abs())
-    percent = (units / reference * 100.0).where(reference > 0, units)
-    return percent.where(tolerance_mode == "percent", units)
+    index = value.index
+    value, plan = value.astype(float).to_numpy(), plan.astype(float).to_numpy()
+    low, high = band_low.astype(float).to_numpy(), band_high.astype(float).to_numpy()
+    direction, tolerance_mode = direction.to_numpy(), tolerance_mode.to_numpy()
+    # numpy rather than Series methods: the same arithmetic (`clip` keeps NaN), without
+    # pandas' fixed cost per operation, which dominated a one-KPI sync.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        below, above = _clip(low - value, 0.0), _clip(value - high, 0.0)
+        band_units = np.where(below > 0, below, above)
+        band_units = np.where(np.isnan(band_units), 0.0, band_units)
+        band_edge = np.where(below > 0, low, high)
+        units = np.select(
+            [direction == "higher_is_better", direction == "lower_is_better"],
+            [plan - value, value - plan],
+            default=band_units,
+        ).astype(float)
+        reference = np.where(direction != "within_band", np.abs(plan), np.abs(band_edge))
+        percent = np.where(reference > 0, units / reference * 100.0, units)
+    return pd.Series(np.where(tolerance_mode == "percent", percent, units), index=index)

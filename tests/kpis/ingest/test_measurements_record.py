@@ -380,3 +380,61 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(kpis, contributor, re
     assert large[0] == {"created": 500, "updated": 500, "unchanged": 0}
     assert small[1] == large[1] <= 10
     assert MeasurementRevision.objects.count() == 505
+
+
+def test_a_batch_of_several_chunks_stores_every_value_and_note_exactly(
+    kpis, contributor, recompute_calls
+):
+    # given: 4,000 weekly values (more than one written chunk), notes in any script or none
+    mondays = [dt.date(1960, 1, 4) + dt.timedelta(weeks=i) for i in range(4000)]
+    rows = [
+        MeasurementRow(i, "SALES-CALLS", day, i + 0.1, note=f"Prüfung №{i} «ok»" if i % 3 else "")
+        for i, day in enumerate(mondays)
+    ]
+    progress = []
+    before = timezone.now()
+
+    # when
+    report = measurements_record(
+        actor=contributor, rows=rows, source="import", on_progress=progress.append
+    )
+
+    # then
+    assert report.counts() == {"created": 4000, "updated": 0, "unchanged": 0}
+    assert progress == [3750, 4000]
+    stored = list(
+        Measurement.objects.order_by("period").values_list(
+            "kpi", "period", "value", "source", "entered_by", "note", "revision"
+        )
+    )
+    assert stored == [
+        (kpis.weekly.pk, row.period, row.value, "import", contributor.pk, row.note, 1)
+        for row in rows
+    ]
+    stamps = set(Measurement.objects.values_list("recorded_at", flat=True))
+    assert len(stamps) == 1
+    assert before <= stamps.pop() <= timezone.now()
+
+
+def test_only_the_batchs_own_kpi_and_period_pairs_count_as_existing(kpis, lead, recompute_calls):
+    # given: the batch's KPIs and periods each have a measurement, but not in these pairs
+    MeasurementFactory(kpi=kpis.intake, period=JAN, value=1.0)
+    MeasurementFactory(kpi=kpis.margin, period=FEB, value=2.0)
+    rows = [
+        MeasurementRow(1, "SALES-INTAKE", FEB, 10.0),
+        MeasurementRow(2, "SALES-MARGIN", JAN, 20.0),
+        MeasurementRow(3, "SALES-MARGIN", FEB, 2.0),
+    ]
+
+    # when
+    report = measurements_record(actor=lead, rows=rows, source="api")
+
+    # then
+    assert report.counts() == {"created": 2, "updated": 0, "unchanged": 1}
+    assert sorted(Measurement.objects.values_list("kpi__code", "period", "value", "revision")) == [
+        ("SALES-INTAKE", JAN, 1.0, 1),
+        ("SALES-INTAKE", FEB, 10.0, 1),
+        ("SALES-MARGIN", JAN, 20.0, 1),
+        ("SALES-MARGIN", FEB, 2.0, 1),
+    ]
+    assert MeasurementRevision.objects.count() == 0
