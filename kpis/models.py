@@ -39,6 +39,21 @@ kpi_code_validator = RegexValidator(
 )
 
 
+def status_rank() -> models.Case:
+    """Management by exception: red first, then amber, missing, on track, not due, no plan.
+    The KPI list orders by it, and an index on (status_rank, code) serves that order."""
+    return models.Case(
+        *(
+            models.When(status=status, then=models.Value(rank))
+            for rank, status in enumerate(
+                [Status.RED, Status.AMBER, Status.MISSING, Status.ON_TRACK, Status.PENDING]
+            )
+        ),
+        default=models.Value(9),
+        output_field=models.IntegerField(),
+    )
+
+
 def validate_finite(value: float) -> None:
     if value is not None and not math.isfinite(value):
         raise ValidationError("Enter a finite number (not NaN or infinity).", code="not_finite")
@@ -103,6 +118,7 @@ class Kpi(models.Model):
         indexes = [
             models.Index(fields=["department", "status"], name="kpi_department_status_idx"),
             models.Index(fields=["inputs_changed_at"], name="kpi_inputs_changed_idx"),
+            models.Index(status_rank(), "code", name="kpi_status_rank_code_idx"),
         ]
         constraints = [
             models.CheckConstraint(

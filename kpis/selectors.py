@@ -9,13 +9,21 @@ from typing import Any
 
 import pandas as pd
 from django.db import connection
-from django.db.models import Case, F, Prefetch, Q, QuerySet, Value, When
+from django.db.models import F, Prefetch, Q, QuerySet
 
 from govern.models import Initiative, Objective
 from govern.selectors import _count, _filtered
 from kpis import filtersets
 from kpis.choices import Status
-from kpis.models import Kpi, KpiException, KpiResult, Measurement, MeasurementRevision, Target
+from kpis.models import (
+    Kpi,
+    KpiException,
+    KpiResult,
+    Measurement,
+    MeasurementRevision,
+    Target,
+    status_rank,
+)
 
 # --- definitions ------------------------------------------------------------------------------
 
@@ -23,18 +31,6 @@ SERIES_FIELDS = (
     "period", "plan", "actual", "variance", "variance_pct", "status", "forecast",
     "forecast_status",
 )  # fmt: skip
-
-
-# Management by exception: what drifts comes first, green things after.
-STATUS_RANK = Case(
-    *(
-        When(status=status, then=Value(rank))
-        for rank, status in enumerate(
-            [Status.RED, Status.AMBER, Status.MISSING, Status.ON_TRACK, Status.PENDING]
-        )
-    ),
-    default=Value(9),
-)
 
 
 def kpi_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[Kpi]:
@@ -47,7 +43,7 @@ def kpi_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[Kpi]
             Prefetch("initiatives", queryset=Initiative.objects.only("pk")),
         )
         .annotate(open_exceptions=_count(KpiException.objects.open(), "kpi_id"))
-        .order_by(STATUS_RANK, "code")
+        .order_by(status_rank(), "code")
     )
     return _filtered(filtersets.KpiFilterSet, queryset, filters, user=user)
 
