@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from kpis.choices import Frequency
@@ -76,3 +77,37 @@ def period_starts(days: pd.Series, frequency: pd.Series | str) -> pd.Series:
         frequency == Frequency.WEEKLY,
         monthly.where(frequency == Frequency.MONTHLY, quarterly),
     )
+
+
+EPOCH_MONTH = 1970 * 12
+
+
+def _as_array(value, length: int) -> np.ndarray:
+    if isinstance(value, str | int | np.integer):
+        return np.full(length, value, dtype=object if isinstance(value, str) else "int64")
+    return np.asarray(value)
+
+
+def month_index(days: pd.Series) -> np.ndarray:
+    """Months since year 0 (year × 12 + month − 1) of a datetime64 Series."""
+    days = pd.to_datetime(days)
+    return (days.dt.year * 12 + days.dt.month - 1).to_numpy(dtype="int64")
+
+
+def shift_periods(starts: pd.Series, frequency: pd.Series | str, periods) -> pd.Series:
+    """Vectorised `kpis.periods.shift`: the period start `periods` periods after each start."""
+    starts = pd.to_datetime(pd.Series(starts)).reset_index(drop=True)
+    frequency = _as_array(frequency, len(starts))
+    periods = _as_array(periods, len(starts)).astype("int64")
+    weekly = starts.to_numpy(dtype="datetime64[ns]") + (periods * 7).astype("timedelta64[D]")
+    step = np.where(frequency == Frequency.QUARTERLY, 3, 1) * periods
+    months = (month_index(starts) + step - EPOCH_MONTH).astype("datetime64[M]")
+    shifted = np.where(
+        frequency == Frequency.WEEKLY, weekly, months.astype("datetime64[ns]")
+    ).astype("datetime64[ns]")
+    return pd.Series(shifted)
+
+
+def period_ends(starts: pd.Series, frequency: pd.Series | str) -> pd.Series:
+    """Vectorised `kpis.periods.period_end`: the last day of the period starting at each start."""
+    return shift_periods(starts, frequency, 1) - pd.Timedelta(days=1)

@@ -24,14 +24,8 @@ import numpy as np
 import pandas as pd
 
 from kpis.choices import Frequency, Status
-from kpis.engine.variance import (
-    _EPOCH_MONTH,
-    KEY,
-    KPI_COLUMNS,
-    adverse_and_status,
-    normalise,
-    shift_periods,
-)
+from kpis.engine.variance import KEY, KPI_COLUMNS, adverse_and_status, normalise
+from kpis.periods import EPOCH_MONTH, shift_periods
 
 MIN_POINTS = 3
 COLUMNS = ["kpi_id", "period", "forecast", "forecast_status"]
@@ -57,7 +51,7 @@ def _group_sums(values: np.ndarray, group: np.ndarray) -> np.ndarray:
 def _position(periods: np.ndarray, frequency: np.ndarray) -> np.ndarray:
     """Each period's position on an axis counted in periods of its KPI's frequency."""
     weeks = periods.astype("datetime64[D]").astype("int64") / 7.0
-    months = (periods.astype("datetime64[M]").astype("int64") + _EPOCH_MONTH).astype("float64")
+    months = (periods.astype("datetime64[M]").astype("int64") + EPOCH_MONTH).astype("float64")
     return np.where(
         frequency == Frequency.WEEKLY,
         weeks,

@@ -7,8 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from kpis.engine.variance import COLUMNS, compute_variance, period_ends
-from kpis.periods import period_end
+from kpis.engine.variance import COLUMNS, compute_variance
+from kpis.periods import period_end, period_ends
 
 TODAY = dt.date(2026, 6, 15)
 MARCH = dt.date(2026, 3, 1)
