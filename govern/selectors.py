@@ -38,7 +38,7 @@ from govern.models import (
 )
 
 
-def _filtered(
+def apply_filters(
     filterset_class, queryset: QuerySet, filters: Mapping[str, Any] | None, *, user
 ) -> QuerySet:
     if not filters:
@@ -54,12 +54,12 @@ def department_list(*, user, filters: Mapping[str, Any] | None = None) -> QueryS
     queryset = (
         Department.objects.restrict(user)
         .annotate(
-            member_count=_count(Membership.objects.all(), "department_id"),
-            initiative_count=_count(Initiative.objects.all(), "department_id"),
+            member_count=count_related(Membership.objects.all(), "department_id"),
+            initiative_count=count_related(Initiative.objects.all(), "department_id"),
         )
         .order_by(*Department._meta.ordering)
     )
-    return _filtered(filtersets.DepartmentFilterSet, queryset, filters, user=user)
+    return apply_filters(filtersets.DepartmentFilterSet, queryset, filters, user=user)
 
 
 def person_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[Person]:
@@ -69,12 +69,12 @@ def person_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[P
             queryset=Membership.objects.select_related("department").order_by("department__name"),
         )
     )
-    return _filtered(filtersets.PersonFilterSet, queryset, filters, user=user)
+    return apply_filters(filtersets.PersonFilterSet, queryset, filters, user=user)
 
 
 def membership_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[Membership]:
     queryset = Membership.objects.restrict(user).select_related("person", "department")
-    return _filtered(filtersets.MembershipFilterSet, queryset, filters, user=user)
+    return apply_filters(filtersets.MembershipFilterSet, queryset, filters, user=user)
 
 
 # Strategy first, then the annual objectives cascading from it.
@@ -91,7 +91,7 @@ def objective_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySe
         .select_related("owner", "department", "parent")
         .order_by(*OBJECTIVE_ORDER)
     )
-    return _filtered(filtersets.ObjectiveFilterSet, queryset, filters, user=user)
+    return apply_filters(filtersets.ObjectiveFilterSet, queryset, filters, user=user)
 
 
 def objective_tree(*, user, filters: Mapping[str, Any] | None = None) -> list[dict]:
@@ -101,7 +101,9 @@ def objective_tree(*, user, filters: Mapping[str, Any] | None = None) -> list[di
     objectives = list(
         objective_list(user=user, filters=filters)
         .annotate(
-            initiative_count=_count(Initiative.objectives.through.objects.all(), "objective_id")
+            initiative_count=count_related(
+                Initiative.objectives.through.objects.all(), "objective_id"
+            )
         )
         .order_by(*OBJECTIVE_ORDER)
     )
@@ -113,7 +115,7 @@ def objective_tree(*, user, filters: Mapping[str, Any] | None = None) -> list[di
     return roots
 
 
-def _count(related: QuerySet, link: str) -> Coalesce:
+def count_related(related: QuerySet, link: str) -> Coalesce:
     """A correlated COUNT of `related` rows whose `link` points at the outer row. The database
     evaluates it for the rows it returns, where a JOIN + GROUP BY would aggregate every row of
     the table before a page of them is cut."""
@@ -138,18 +140,18 @@ def initiative_list(*, user, filters: Mapping[str, Any] | None = None) -> QueryS
         .select_related("department", "owner")
         .prefetch_related("objectives")
         .annotate(
-            milestone_count=_count(Milestone.objects.all(), "initiative_id"),
-            milestones_done=_count(
+            milestone_count=count_related(Milestone.objects.all(), "initiative_id"),
+            milestones_done=count_related(
                 Milestone.objects.filter(status=MilestoneStatus.DONE), "initiative_id"
             ),
-            milestones_overdue=_count(
+            milestones_overdue=count_related(
                 Milestone.objects.filter(due_date__lt=today).exclude(status__in=not_open),
                 "initiative_id",
             ),
         )
         .order_by(*Initiative._meta.ordering)
     )
-    return _filtered(filtersets.InitiativeFilterSet, queryset, filters, user=user)
+    return apply_filters(filtersets.InitiativeFilterSet, queryset, filters, user=user)
 
 
 def milestone_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[Milestone]:
@@ -158,12 +160,12 @@ def milestone_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySe
         .with_overdue()
         .select_related("initiative", "initiative__department", "owner")
     )
-    return _filtered(filtersets.MilestoneFilterSet, queryset, filters, user=user)
+    return apply_filters(filtersets.MilestoneFilterSet, queryset, filters, user=user)
 
 
 def plan_version_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[PlanVersion]:
     queryset = PlanVersion.objects.restrict(user).select_related("created_by", "approved_by")
-    return _filtered(filtersets.PlanVersionFilterSet, queryset, filters, user=user)
+    return apply_filters(filtersets.PlanVersionFilterSet, queryset, filters, user=user)
 
 
 def current_plan_version() -> PlanVersion | None:

@@ -54,18 +54,18 @@ DASHBOARD_ROWS = 10
 # --- Shared plumbing --------------------------------------------------------------------------
 
 
-def _data(request: HttpRequest):
+def form_data(request: HttpRequest):
     return request.POST if request.method == "POST" else None
 
 
-def _paginate(request: HttpRequest, items) -> Page:
+def paginate(request: HttpRequest, items) -> Page:
     return Paginator(items, settings.GOVERN_PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 FILTER_LABELS = {"is_active": "Account"}
 
 
-def _filter_form(filterset_class, request: HttpRequest, choices: Mapping[str, Any]):
+def filter_form(filterset_class, request: HttpRequest, choices: Mapping[str, Any]):
     """The FilterSet's own form, bound to the query string: the search box first, then the fields
     the page offers. `choices` narrows a model choice to the rows the user may see (a queryset) or
     relabels a choice list (["All statuses", *choices])."""
@@ -97,7 +97,7 @@ def _list_page(
     context: Mapping[str, Any] | None = None,
 ) -> HttpResponse:
     """Filter form → selector → one page of rows. Bad filter values show on the form (400)."""
-    form = _filter_form(filterset_class, request, choices)
+    form = filter_form(filterset_class, request, choices)
     names = ["q", *choices]
     filters = {name: request.GET[name] for name in names if request.GET.get(name, "").strip()}
     items, status = [], 200
@@ -114,7 +114,7 @@ def _list_page(
         template,
         {
             "filter_form": form,
-            "page": _paginate(request, items),
+            "page": paginate(request, items),
             "filtered": bool(filters),
             **(context or {}),
         },
@@ -122,7 +122,7 @@ def _list_page(
     )
 
 
-def _form_page(
+def form_page(
     request: HttpRequest,
     form,
     *,
@@ -316,13 +316,13 @@ def department_create(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not permissions.can_add(user, Department):
         raise PermissionDenied("Only the PMO can create departments.")
-    form = forms.DepartmentForm(_data(request))
+    form = forms.DepartmentForm(form_data(request))
     if form.is_valid():
         department = form.submit(lambda data: services.department_create(actor=user, **data))
         if department:
             messages.success(request, f"Created department “{department}”.")
             return redirect(department)
-    return _form_page(
+    return form_page(
         request,
         form,
         title="New department",
@@ -338,7 +338,7 @@ def department_update(request: HttpRequest, pk: int) -> HttpResponse:
     department = permissions.access(Department, user, pk, for_write=True)
     title, cancel_url = f"Edit {department}", department.get_absolute_url()
     form = forms.DepartmentForm(
-        _data(request), initial=_initial(department, forms.DepartmentForm.base_fields)
+        form_data(request), initial=_initial(department, forms.DepartmentForm.base_fields)
     )
     if form.is_valid():
         updated = form.submit(
@@ -347,7 +347,7 @@ def department_update(request: HttpRequest, pk: int) -> HttpResponse:
         if updated:
             messages.success(request, f"Saved department “{updated}”.")
             return redirect(updated)
-    return _form_page(request, form, title=title, submit="Save changes", cancel_url=cancel_url)
+    return form_page(request, form, title=title, submit="Save changes", cancel_url=cancel_url)
 
 
 @login_required
@@ -429,7 +429,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not permissions.can_add(user, Person):
         raise PermissionDenied("Only the PMO can add people.")
-    form = forms.PersonCreateForm(_data(request))
+    form = forms.PersonCreateForm(form_data(request))
     if form.is_valid():
 
         def write(data):
@@ -442,7 +442,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
         if person:
             messages.success(request, f"Added {person}. Give them a role in a department below.")
             return redirect(person)
-    return _form_page(
+    return form_page(
         request, form, title="New person", submit="Add person", cancel_url=reverse("person-list")
     )
 
@@ -453,7 +453,9 @@ def person_update(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     person = permissions.access(Person, user, pk, for_write=True)
     title, cancel_url = f"Edit {person}", person.get_absolute_url()
-    form = forms.PersonForm(_data(request), initial=_initial(person, forms.PersonForm.base_fields))
+    form = forms.PersonForm(
+        form_data(request), initial=_initial(person, forms.PersonForm.base_fields)
+    )
     if form.is_valid():
         updated = form.submit(
             lambda data: services.person_update(actor=user, person=person, data=data)
@@ -461,7 +463,7 @@ def person_update(request: HttpRequest, pk: int) -> HttpResponse:
         if updated:
             messages.success(request, f"Saved {updated}.")
             return redirect(updated)
-    return _form_page(request, form, title=title, submit="Save changes", cancel_url=cancel_url)
+    return form_page(request, form, title=title, submit="Save changes", cancel_url=cancel_url)
 
 
 @login_required
@@ -471,7 +473,7 @@ def membership_create(request: HttpRequest, pk: int) -> HttpResponse:
     person = permissions.access(Person, user, pk)
     if not permissions.can_add(user, Membership):
         raise PermissionDenied("Only the PMO can give people roles in departments.")
-    form = forms.MembershipForm(_data(request), user=user)
+    form = forms.MembershipForm(form_data(request), user=user)
     if form.is_valid():
         membership = form.submit(
             lambda data: services.membership_create(actor=user, person=person, **data)
@@ -480,7 +482,7 @@ def membership_create(request: HttpRequest, pk: int) -> HttpResponse:
             role = membership.get_role_display()
             messages.success(request, f"{person} is now {role} in {membership.department}.")
             return redirect(person)
-    return _form_page(
+    return form_page(
         request,
         form,
         title=f"Give {person} a role",
@@ -507,7 +509,7 @@ def membership_update(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     membership = _membership(user, pk, for_write=True)
     person = membership.person
-    form = forms.MembershipRoleForm(_data(request), initial={"role": membership.role})
+    form = forms.MembershipRoleForm(form_data(request), initial={"role": membership.role})
     if form.is_valid():
         updated = form.submit(
             lambda data: services.membership_update(
@@ -519,7 +521,7 @@ def membership_update(request: HttpRequest, pk: int) -> HttpResponse:
                 request, f"{person} is now {updated.get_role_display()} in {updated.department}."
             )
             return redirect(person)
-    return _form_page(
+    return form_page(
         request,
         form,
         title=f"Change {person}’s role in {membership.department}",
@@ -603,13 +605,13 @@ def objective_create(request: HttpRequest) -> HttpResponse:
     initial = {"level": ObjectiveLevel.ANNUAL, "owner": user.pk}
     if request.GET.get("parent", "").isdigit():
         initial["parent"] = int(request.GET["parent"])
-    form = forms.ObjectiveForm(_data(request), user=user, initial=initial)
+    form = forms.ObjectiveForm(form_data(request), user=user, initial=initial)
     if form.is_valid():
         objective = form.submit(lambda data: services.objective_create(actor=user, **data))
         if objective:
             messages.success(request, f"Created objective “{objective}”.")
             return redirect(objective)
-    return _form_page(
+    return form_page(
         request,
         form,
         title="New objective",
@@ -625,7 +627,7 @@ def objective_update(request: HttpRequest, pk: int) -> HttpResponse:
     objective = permissions.access(Objective, user, pk, for_write=True)
     title, cancel_url = f"Edit {objective}", objective.get_absolute_url()
     form = forms.ObjectiveForm(
-        _data(request),
+        form_data(request),
         user=user,
         instance=objective,
         initial=_initial(objective, services.OBJECTIVE_FIELDS),
@@ -637,7 +639,7 @@ def objective_update(request: HttpRequest, pk: int) -> HttpResponse:
         if updated:
             messages.success(request, f"Saved objective “{updated}”.")
             return redirect(updated)
-    return _form_page(request, form, title=title, submit="Save changes", cancel_url=cancel_url)
+    return form_page(request, form, title=title, submit="Save changes", cancel_url=cancel_url)
 
 
 @login_required
@@ -737,13 +739,13 @@ def initiative_create(request: HttpRequest) -> HttpResponse:
     initial = {"owner": user.pk}
     if request.GET.get("objective", "").isdigit():
         initial["objectives"] = [int(request.GET["objective"])]
-    form = forms.InitiativeForm(_data(request), user=user, initial=initial)
+    form = forms.InitiativeForm(form_data(request), user=user, initial=initial)
     if form.is_valid():
         initiative = form.submit(lambda data: services.initiative_create(actor=user, **data))
         if initiative:
             messages.success(request, f"Created initiative “{initiative}”.")
             return redirect(initiative)
-    return _form_page(
+    return form_page(
         request,
         form,
         title="New initiative",
@@ -760,7 +762,7 @@ def initiative_update(request: HttpRequest, pk: int) -> HttpResponse:
     title, cancel_url = f"Edit {initiative}", initiative.get_absolute_url()
     initial = _initial(initiative, services.INITIATIVE_FIELDS)
     initial["objectives"] = list(initiative.objectives.values_list("pk", flat=True))
-    form = forms.InitiativeForm(_data(request), user=user, instance=initiative, initial=initial)
+    form = forms.InitiativeForm(form_data(request), user=user, instance=initiative, initial=initial)
     if form.is_valid():
 
         def write(data):
@@ -774,7 +776,7 @@ def initiative_update(request: HttpRequest, pk: int) -> HttpResponse:
         if updated:
             messages.success(request, f"Saved initiative “{updated}”.")
             return redirect(updated)
-    return _form_page(request, form, title=title, submit="Save changes", cancel_url=cancel_url)
+    return form_page(request, form, title=title, submit="Save changes", cancel_url=cancel_url)
 
 
 @login_required
@@ -820,7 +822,7 @@ def milestone_create(request: HttpRequest, pk: int) -> HttpResponse:
             f"{initiative}."
         )
     form = forms.MilestoneForm(
-        _data(request), user=user, initial={"owner": initiative.owner_id}, prefix="new"
+        form_data(request), user=user, initial={"owner": initiative.owner_id}, prefix="new"
     )
     if form.is_valid():
         milestone = form.submit(
@@ -829,7 +831,7 @@ def milestone_create(request: HttpRequest, pk: int) -> HttpResponse:
         if milestone:
             messages.success(request, f"Added milestone “{milestone}” to {initiative}.")
             return redirect(milestone)
-    return _form_page(
+    return form_page(
         request,
         form,
         title=f"New milestone for {initiative}",
@@ -845,7 +847,7 @@ def milestone_update(request: HttpRequest, pk: int) -> HttpResponse:
     milestone = _milestone(user, pk, for_write=True)
     title = f"Edit milestone “{milestone}”"
     form = forms.MilestoneForm(
-        _data(request), user=user, initial=_initial(milestone, forms.MilestoneForm.base_fields)
+        form_data(request), user=user, initial=_initial(milestone, forms.MilestoneForm.base_fields)
     )
     if form.is_valid():
         updated = form.submit(
@@ -854,7 +856,7 @@ def milestone_update(request: HttpRequest, pk: int) -> HttpResponse:
         if updated:
             messages.success(request, f"Saved milestone “{updated}”.")
             return redirect(updated)
-    return _form_page(
+    return form_page(
         request,
         form,
         title=title,
@@ -890,7 +892,7 @@ def milestone_progress(request: HttpRequest, pk: int) -> HttpResponse:
             "and the PMO can report progress on it."
         )
     form = forms.MilestoneProgressForm(
-        _data(request),
+        form_data(request),
         initial={"status": milestone.status, "completed_date": milestone.completed_date},
     )
     if form.is_valid():
@@ -904,7 +906,7 @@ def milestone_progress(request: HttpRequest, pk: int) -> HttpResponse:
                 request, f"Progress recorded: “{updated}” is {updated.get_status_display()}."
             )
             return redirect(updated)
-    return _form_page(
+    return form_page(
         request,
         form,
         title=f"Report progress on {milestone}",
@@ -969,13 +971,13 @@ def plan_version_create(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not permissions.can_add(user, PlanVersion):
         raise PermissionDenied("Only the PMO can draft plan versions.")
-    form = forms.PlanVersionForm(_data(request))
+    form = forms.PlanVersionForm(form_data(request))
     if form.is_valid():
         plan_version = form.submit(lambda data: services.plan_version_create(actor=user, **data))
         if plan_version:
             messages.success(request, f"Drafted plan version “{plan_version}”.")
             return redirect(plan_version)
-    return _form_page(
+    return form_page(
         request,
         form,
         title="New plan version",
@@ -996,7 +998,7 @@ def plan_version_update(request: HttpRequest, pk: int) -> HttpResponse:
         return render_application_error(request, exc)
     title, cancel_url = f"Edit {plan_version}", plan_version.get_absolute_url()
     form = forms.PlanVersionForm(
-        _data(request), initial=_initial(plan_version, ("name", "description"))
+        form_data(request), initial=_initial(plan_version, ("name", "description"))
     )
     if form.is_valid():
         updated = form.submit(
@@ -1007,7 +1009,7 @@ def plan_version_update(request: HttpRequest, pk: int) -> HttpResponse:
         if updated:
             messages.success(request, f"Saved plan version “{updated}”.")
             return redirect(updated)
-    return _form_page(request, form, title=title, submit="Save changes", cancel_url=cancel_url)
+    return form_page(request, form, title=title, submit="Save changes", cancel_url=cancel_url)
 
 
 @login_required
@@ -1039,7 +1041,7 @@ def plan_version_approve(request: HttpRequest, pk: int) -> HttpResponse:
         _ensure_draft(plan_version, "approved")
     except ApplicationError as exc:
         return render_application_error(request, exc)
-    form = forms.PlanVersionApproveForm(_data(request))
+    form = forms.PlanVersionApproveForm(form_data(request))
     if form.is_valid():
         approved = form.submit(
             lambda data: services.plan_version_approve(
@@ -1055,7 +1057,7 @@ def plan_version_approve(request: HttpRequest, pk: int) -> HttpResponse:
         if current
         else "There is no current plan yet."
     )
-    return _form_page(
+    return form_page(
         request,
         form,
         title=f"Approve {plan_version}",

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from govern import forms, notifications, permissions, selectors
 from govern.models import Notification
-from govern.views import _data, _form_page, _paginate, form_methods
+from govern.views import form_data, form_methods, form_page, paginate
 
 
 @login_required
@@ -24,7 +24,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "govern/notifications/list.html",
-        {"page": _paginate(request, rows), "unread_only": unread_only},
+        {"page": paginate(request, rows), "unread_only": unread_only},
     )
 
 
@@ -61,7 +61,7 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
 def my_settings(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = forms.NotificationSettingsForm(
-        _data(request), initial={"notification_delivery": user.notification_delivery}
+        form_data(request), initial={"notification_delivery": user.notification_delivery}
     )
     if form.is_valid():
         updated = form.submit(
@@ -81,7 +81,7 @@ def my_settings(request: HttpRequest) -> HttpResponse:
             "You have no email address in Govern, so you get no email whatever you choose here: "
             "ask the PMO to add one to your profile."
         )
-    return _form_page(
+    return form_page(
         request,
         form,
         title="My settings",

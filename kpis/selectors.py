@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
 
 from govern.models import Initiative, Objective
-from govern.selectors import _count, _filtered
+from govern.selectors import apply_filters, count_related
 from kpis import filtersets
 from kpis.choices import Status
 from kpis.models import (
@@ -42,10 +42,10 @@ def kpi_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[Kpi]
             Prefetch("objectives", queryset=Objective.objects.only("pk")),
             Prefetch("initiatives", queryset=Initiative.objects.only("pk")),
         )
-        .annotate(open_exceptions=_count(KpiException.objects.open(), "kpi_id"))
+        .annotate(open_exceptions=count_related(KpiException.objects.open(), "kpi_id"))
         .order_by(status_rank(), "code")
     )
-    return _filtered(filtersets.KpiFilterSet, queryset, filters, user=user)
+    return apply_filters(filtersets.KpiFilterSet, queryset, filters, user=user)
 
 
 def kpi_series(*, kpi: Kpi) -> list[dict]:
@@ -253,7 +253,7 @@ def exception_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySe
         .select_related(*EXCEPTION_RELATED)
         .order_by("-severity", "opened_at", "pk")
     )
-    return _filtered(filtersets.ExceptionFilterSet, queryset, filters, user=user)
+    return apply_filters(filtersets.ExceptionFilterSet, queryset, filters, user=user)
 
 
 def exception_detail(*, user, pk) -> KpiException:

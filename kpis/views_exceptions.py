@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from govern import forms as govern_forms
-from govern.views import _filter_form, _paginate
+from govern.views import filter_form, paginate
 from kpis import filtersets, selectors
 from kpis.choices import EscalationLevel, ExceptionKind, ExceptionStatus
 from kpis.forms_exceptions import ExceptionAcknowledgeForm, ExceptionAssignForm
@@ -34,7 +34,7 @@ SEVERITY_CHOICES = [
 def exception_list(request: HttpRequest) -> HttpResponse:
     """Unresolved exceptions by default, most severe first; filters narrow or widen that."""
     user = request.user
-    form = _filter_form(
+    form = filter_form(
         filtersets.ExceptionFilterSet,
         request,
         {
@@ -70,7 +70,7 @@ def exception_list(request: HttpRequest) -> HttpResponse:
         "kpis/exceptions/list.html",
         {
             "filter_form": form,
-            "page": _paginate(request, items),
+            "page": paginate(request, items),
             "filtered": bool(filters),
             "now": timezone.now(),
             "counts": selectors.exception_counts(user=user),

@@ -18,12 +18,12 @@ from govern.errors import ApplicationError
 from govern.forms import visible_departments, visible_people
 from govern.views import (
     _confirm_delete,
-    _data,
-    _form_page,
     _initial,
     _list_page,
     _may_add_somewhere,
+    form_data,
     form_methods,
+    form_page,
 )
 from kpis import filtersets, forms, selectors
 from kpis.charts import kpi_chart
@@ -127,13 +127,13 @@ def kpi_create(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not _may_add_somewhere(user, Kpi):
         raise PermissionDenied("Only the PMO and department leads can create KPIs.")
-    form = forms.KpiForm(_data(request), user=user, initial={"owner": user.pk})
+    form = forms.KpiForm(form_data(request), user=user, initial={"owner": user.pk})
     if form.is_valid():
         kpi = form.submit(lambda data: services.kpi_create(actor=user, **data))
         if kpi:
             messages.success(request, f"Created KPI “{kpi}”. Set its targets below.")
             return redirect(kpi)
-    return _form_page(
+    return form_page(
         request, form, title="New KPI", submit="Create KPI", cancel_url=reverse("kpi-list")
     )
 
@@ -146,7 +146,7 @@ def kpi_update(request: HttpRequest, pk: int) -> HttpResponse:
     initial = _initial(kpi, services.KPI_FIELDS)
     initial["objectives"] = list(kpi.objectives.values_list("pk", flat=True))
     initial["initiatives"] = list(kpi.initiatives.values_list("pk", flat=True))
-    form = forms.KpiForm(_data(request), user=user, instance=kpi, initial=initial)
+    form = forms.KpiForm(form_data(request), user=user, instance=kpi, initial=initial)
     if form.is_valid():
 
         def write(data):
@@ -160,7 +160,7 @@ def kpi_update(request: HttpRequest, pk: int) -> HttpResponse:
         if updated:
             messages.success(request, f"Saved KPI “{updated}”.")
             return redirect(updated)
-    return _form_page(
+    return form_page(
         request,
         form,
         title=f"Edit {kpi.code}",
@@ -191,7 +191,7 @@ def kpi_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def kpi_targets(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     kpi = _kpi(user, pk, for_write=True)
-    form = _targets_form(kpi, _data(request))
+    form = _targets_form(kpi, form_data(request))
     if form.is_valid():
         report = form.submit(
             lambda data: targets_set(
@@ -213,7 +213,7 @@ def kpi_targets(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.info(request, "The targets were already set to these values.")
             return redirect(kpi)
-    return _form_page(
+    return form_page(
         request,
         form,
         title=f"Targets of {kpi}",
@@ -236,7 +236,7 @@ def kpi_record(request: HttpRequest, pk: int) -> HttpResponse:
             f"Only the owner of {kpi.code}, the leads of {kpi.department} and the PMO can enter "
             "its actuals."
         )
-    form = _measurement_form(kpi, _data(request))
+    form = _measurement_form(kpi, form_data(request))
     if form.is_valid():
         data = form.cleaned_data
         row = MeasurementRow(
@@ -260,7 +260,7 @@ def kpi_record(request: HttpRequest, pk: int) -> HttpResponse:
                     "re-evaluated.",
                 )
             return redirect(kpi)
-    return _form_page(
+    return form_page(
         request,
         form,
         title=f"Enter an actual for {kpi}",
