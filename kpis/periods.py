@@ -96,12 +96,15 @@ def month_index(days: pd.Series) -> np.ndarray:
 
 def shift_periods(starts: pd.Series, frequency: pd.Series | str, periods) -> pd.Series:
     """Vectorised `kpis.periods.shift`: the period start `periods` periods after each start."""
-    starts = pd.to_datetime(pd.Series(starts)).reset_index(drop=True)
+    starts = np.asarray(starts)
+    if starts.dtype.kind != "M":  # dates or strings; numpy datetimes need no pandas round trip
+        starts = pd.to_datetime(pd.Series(starts)).to_numpy()
+    starts = starts.astype("datetime64[ns]")
     frequency = _as_array(frequency, len(starts))
     periods = _as_array(periods, len(starts)).astype("int64")
-    weekly = starts.to_numpy(dtype="datetime64[ns]") + (periods * 7).astype("timedelta64[D]")
+    weekly = starts + (periods * 7).astype("timedelta64[D]")
     step = np.where(frequency == Frequency.QUARTERLY, 3, 1) * periods
-    months = (month_index(starts) + step - EPOCH_MONTH).astype("datetime64[M]")
+    months = (starts.astype("datetime64[M]").astype("int64") + step).astype("datetime64[M]")
     shifted = np.where(
         frequency == Frequency.WEEKLY, weekly, months.astype("datetime64[ns]")
     ).astype("datetime64[ns]")
@@ -110,4 +113,4 @@ def shift_periods(starts: pd.Series, frequency: pd.Series | str, periods) -> pd.
 
 def period_ends(starts: pd.Series, frequency: pd.Series | str) -> pd.Series:
     """Vectorised `kpis.periods.period_end`: the last day of the period starting at each start."""
-    return shift_periods(starts, frequency, 1) - pd.Timedelta(days=1)
+    return pd.Series(shift_periods(starts, frequency, 1).to_numpy() - np.timedelta64(1, "D"))

@@ -1,11 +1,11 @@
-"""Forecast of the next periods of every KPI from its recent trend. Pure pandas, vectorised
-across KPIs: no ORM, no I/O, no per-KPI loop.
+"""Forecast of the next periods of every KPI from its recent trend. Pure numpy (DataFrames in
+and out), vectorised across KPIs: no ORM, no I/O, no per-KPI loop.
 
 Method: an ordinary least-squares straight line through the last `points` actuals of each KPI
 (x = the period's position in periods of the KPI's frequency, so a gap in the actuals stays a
 gap), projected `horizon` periods after the last actual. At least 3 actuals are needed; a KPI
-with fewer gets no forecast. Slope and intercept come in closed form from per-KPI sums (one
-`groupby().sum()` over x, y, x², xy), so a million actuals take well under a second.
+with fewer gets no forecast. Slope and intercept come in closed form from per-KPI sums over x,
+y, x², xy, so a million actuals take well under a second.
 
 Why least squares and not Holt's linear smoothing: with the 6 or so points a governance review
 looks at, both follow the trend about equally well, but a least-squares line has no smoothing
@@ -24,10 +24,12 @@ import numpy as np
 import pandas as pd
 
 from kpis.choices import Frequency, Status
-from kpis.engine.variance import KEY, KPI_COLUMNS, adverse_and_status, normalise
+from kpis.engine import keys
+from kpis.engine.variance import adverse_and_status, kpi_arrays, kpi_columns
 from kpis.periods import EPOCH_MONTH, shift_periods
 
 MIN_POINTS = 3
+NO_PLAN = np.array(Status.NO_PLAN.value, dtype=object)  # a 0-d object array: np.where stays object
 COLUMNS = ["kpi_id", "period", "forecast", "forecast_status"]
 
 
@@ -42,10 +44,11 @@ def _empty() -> pd.DataFrame:
     )
 
 
-def _group_sums(values: np.ndarray, group: np.ndarray) -> np.ndarray:
-    """Per-group sums of the columns of `values`, by pandas' grouped sum (one call for all the
-    columns), so that the figures are the same to the last bit as they always were."""
-    return pd.DataFrame(values).groupby(group, sort=True).sum().to_numpy()
+def _group_sums(values: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Per-group sums of the columns of `values`, rows grouped in runs starting at `first`:
+    row after row, as pandas' grouped sum adds them (the figures are the same to the last bit
+    as they were with `groupby().sum()`), without its fixed cost."""
+    return np.add.reduceat(values, first, axis=0)
 
 
 def _position(periods: np.ndarray, frequency: np.ndarray) -> np.ndarray:
@@ -68,18 +71,21 @@ def forecast(
 ) -> pd.DataFrame:
     """The forecast and its status for the `horizon` periods after each KPI's last actual.
 
-    The fit is numpy over sorted arrays (group boundaries instead of `groupby`): the same
-    arithmetic, without pandas' fixed cost per operation, which dominated a one-KPI recompute."""
-    series = normalise(actuals, "actual").dropna(subset=["actual"])
-    series = series.merge(kpis.loc[:, ["kpi_id", "frequency"]], on="kpi_id", how="inner")
-    if series.empty or horizon < 1 or points < MIN_POINTS:
+    The fit is numpy over sorted arrays (group boundaries instead of `groupby`, packed keys
+    instead of merges, see `kpis.engine.keys`): the same arithmetic, without pandas' fixed
+    cost per operation, which dominated a one-KPI recompute."""
+    actual_keys, actual = keys.keyed(actuals, "actual")
+    present = ~np.isnan(actual)
+    actual_keys, actual = actual_keys[present], actual[present]
+    kpi_id, period = keys.unpack(actual_keys)
+    parameters = kpi_arrays(kpis)
+    found, columns = kpi_columns(parameters, kpi_id)
+    if not found.any() or horizon < 1 or points < MIN_POINTS:
         return _empty()
-    kpi_id = series["kpi_id"].to_numpy(dtype="int64")
-    period = series["period"].to_numpy(dtype="datetime64[ns]")
-    order = np.lexsort((period, kpi_id))  # stable, like sort_values(KEY, kind="stable")
-    kpi_id, period = kpi_id[order], period[order]
-    actual = series["actual"].to_numpy(dtype="float64")[order]
-    frequency = series["frequency"].to_numpy()[order]
+    order = np.argsort(actual_keys[found], kind="stable")  # by KPI, then period
+    kpi_id, period = kpi_id[found][order], period[found][order]
+    actual = actual[found][order]
+    frequency = columns["frequency"][order]
     first = np.flatnonzero(np.r_[True, kpi_id[1:] != kpi_id[:-1]])
     end = np.r_[first[1:], len(kpi_id)]
     size = end - first
@@ -92,7 +98,7 @@ def forecast(
     position = _position(period, frequency)
     x = position - np.maximum.reduceat(position, first)[group]
     y = actual
-    sx, sy, sxx, sxy = _group_sums(np.column_stack([x, y, x**2, x * y]), group).T
+    sx, sy, sxx, sxy = _group_sums(np.column_stack([x, y, x**2, x * y]), first).T
     n = size
     fit = n >= MIN_POINTS
     if not fit.any():
@@ -105,19 +111,23 @@ def forecast(
         # The fitted value at x = 0, the last actual's period.
         level = (sy - slope * sx) / n
     steps = np.tile(np.arange(1, horizon + 1), len(n))
-    frame = pd.DataFrame(
+    kpi_id = np.repeat(kpi_id[first][fit], horizon)
+    period = shift_periods(
+        np.repeat(last, horizon), np.repeat(kpi_frequency, horizon), steps
+    ).to_numpy()
+    projected = np.repeat(level, horizon) + np.repeat(slope, horizon) * steps
+    plan_keys, plan_values = keys.keyed(plan, "plan")
+    projected_keys = keys.pack(kpi_id, period)
+    _, columns = kpi_columns(parameters, kpi_id)
+    columns["plan"] = keys.take(plan_values, keys.positions(projected_keys, plan_keys))
+    columns["forecast"] = projected
+    _, status = adverse_and_status(columns, "forecast")
+    order = np.argsort(projected_keys, kind="stable")
+    return pd.DataFrame(
         {
-            "kpi_id": np.repeat(kpi_id[first][fit], horizon),
-            "forecast": np.repeat(level, horizon) + np.repeat(slope, horizon) * steps,
+            "kpi_id": kpi_id[order],
+            "period": period[order],
+            "forecast": projected[order],
+            "forecast_status": np.where(np.isnan(columns["plan"]), NO_PLAN, status)[order],
         }
     )
-    frame["period"] = shift_periods(
-        np.repeat(last, horizon), np.repeat(kpi_frequency, horizon), steps
-    )
-    frame = frame.merge(normalise(plan, "plan"), on=KEY, how="left")
-    frame = frame.merge(kpis.loc[:, KPI_COLUMNS], on="kpi_id", how="inner")
-    _, status = adverse_and_status(frame, "forecast")
-    frame["forecast_status"] = np.where(
-        frame["plan"].notna().to_numpy(), status, Status.NO_PLAN.value
-    ).astype(object)
-    return frame.loc[:, COLUMNS].sort_values(KEY, kind="stable").reset_index(drop=True)

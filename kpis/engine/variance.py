@@ -1,5 +1,6 @@
-"""Variance and status of every KPI period against its plan. Pure pandas: no ORM, no I/O, no
-per-row Python loops, so a million KPI periods take about a second.
+"""Variance and status of every KPI period against its plan. Pure numpy (DataFrames in and
+out): no ORM, no I/O, no per-row Python loops, so a million KPI periods take about a second and
+one KPI under a millisecond.
 
 Rules (the contract in docs/kpi-engine-contract.md, spelled out):
 
@@ -33,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from kpis.choices import Direction, Status, ToleranceMode
+from kpis.engine import keys
 from kpis.periods import period_ends
 
 KEY = ["kpi_id", "period"]
@@ -48,17 +50,23 @@ KPI_COLUMNS = [
 ]
 COLUMNS = ["kpi_id", "period", "plan", "actual", "variance", "variance_pct", "adverse", "status"]
 EVALUATED = tuple(s.value for s in (Status.ON_TRACK, Status.AMBER, Status.RED, Status.MISSING))
+# Statuses as object arrays, picked by index: fancy indexing is ~10× cheaper on a million rows
+# than selecting among strings and converting numpy's str_ back to Python str.
+COLOURS = np.array([Status.ON_TRACK.value, Status.AMBER.value, Status.RED.value], dtype=object)
+UNEVALUATED = np.array(
+    [Status.NO_PLAN.value, Status.MISSING.value, Status.PENDING.value], dtype=object
+)
 
 
-def adverse_and_status(frame: pd.DataFrame, value_column: str) -> tuple[np.ndarray, np.ndarray]:
-    """Adverse variance and status of `frame[value_column]` against `frame.plan`, with the
-    tolerance columns of `KPI_COLUMNS`. Rows lacking a value or a plan get NaN adverse (their
-    status is for the caller to decide)."""
-    plan = frame["plan"].to_numpy(dtype="float64")
-    value = frame[value_column].to_numpy(dtype="float64")
-    direction = frame["direction"].to_numpy()
-    band_low = frame["band_low"].to_numpy(dtype="float64")
-    band_high = frame["band_high"].to_numpy(dtype="float64")
+def adverse_and_status(frame, value_column: str) -> tuple[np.ndarray, np.ndarray]:
+    """Adverse variance and status of `frame[value_column]` against `frame["plan"]`, with the
+    tolerance columns of `KPI_COLUMNS`; `frame` is a DataFrame or a dict of arrays. Rows
+    lacking a value or a plan get NaN adverse (their status is for the caller to decide)."""
+    plan = keys.floats(frame["plan"])
+    value = keys.floats(frame[value_column])
+    direction = keys.array(frame["direction"])
+    band_low = keys.floats(frame["band_low"])
+    band_high = keys.floats(frame["band_high"])
     band = direction == Direction.WITHIN_BAND
     with np.errstate(invalid="ignore", divide="ignore"):
         below = band & (value < band_low)
@@ -71,24 +79,30 @@ def adverse_and_status(frame: pd.DataFrame, value_column: str) -> tuple[np.ndarr
         reference = np.abs(
             np.where(band, np.where(below, band_low, np.where(above, band_high, np.nan)), plan)
         )
-        in_percent = (frame["tolerance_mode"].to_numpy() == ToleranceMode.PERCENT) & (reference > 0)
+        in_percent = (keys.array(frame["tolerance_mode"]) == ToleranceMode.PERCENT) & (
+            reference > 0
+        )
         adverse = np.where(in_percent, units * 100.0 / reference, units)
         adverse = np.where(np.isnan(value) | np.isnan(plan), np.nan, adverse)
         rounded = np.round(adverse, 9)
-        status = np.select(
-            [rounded > frame["red"].to_numpy(), rounded > frame["amber"].to_numpy()],
-            [Status.RED.value, Status.AMBER.value],
-            default=Status.ON_TRACK.value,
-        ).astype(object)
-    return adverse, status
+        level = np.select(
+            [rounded > keys.array(frame["red"]), rounded > keys.array(frame["amber"])], [2, 1], 0
+        )
+    return adverse, COLOURS[level]
 
 
-def normalise(frame: pd.DataFrame, value: str) -> pd.DataFrame:
-    out = frame.loc[:, ["kpi_id", "period", value]].copy()
-    out["kpi_id"] = out["kpi_id"].astype("int64")
-    out["period"] = pd.to_datetime(out["period"]).astype("datetime64[ns]")
-    out[value] = out[value].astype("float64")
-    return out
+def kpi_arrays(kpis: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The `KPI_COLUMNS` of `kpis` as numpy arrays."""
+    return {name: keys.array(kpis[name]) for name in KPI_COLUMNS}
+
+
+def kpi_columns(kpis: dict[str, np.ndarray], kpi_id: np.ndarray) -> tuple[np.ndarray, dict]:
+    """The rows of `kpi_id` whose KPI is in `kpis` (`kpi_arrays`), as a boolean mask, and for
+    those rows the KPI's other `KPI_COLUMNS`: the inner join on kpi_id."""
+    at = keys.positions(kpi_id, kpis["kpi_id"].astype("int64"))
+    found = at >= 0
+    at = at[found]
+    return found, {name: kpis[name][at] for name in KPI_COLUMNS[1:]}
 
 
 def _empty() -> pd.DataFrame:
@@ -106,26 +120,42 @@ def compute_variance(
     today: dt.date,
     grace_days: int,
 ) -> pd.DataFrame:
-    """Variance, adverse variance and status per (kpi, period); see the module docstring."""
-    frame = normalise(plan, "plan").merge(normalise(actuals, "actual"), on=KEY, how="outer")
-    frame = frame.merge(kpis.loc[:, KPI_COLUMNS], on="kpi_id", how="inner")
-    if frame.empty:
+    """Variance, adverse variance and status per (kpi, period); see the module docstring.
+
+    numpy over packed (kpi, period) keys (`kpis.engine.keys`) rather than pandas merges: the
+    same arithmetic, without pandas' fixed cost per operation, which dominated a one-KPI
+    recompute."""
+    plan_keys, plan_values = keys.keyed(plan, "plan")
+    actual_keys, actual_values = keys.keyed(actuals, "actual")
+    union, at_plan, at_actual = keys.outer(plan_keys, actual_keys)
+    kpi_id, period = keys.unpack(union)
+    found, columns = kpi_columns(kpi_arrays(kpis), kpi_id)
+    if not found.any():
         return _empty()
-    has_plan = frame["plan"].notna().to_numpy()
-    has_actual = frame["actual"].notna().to_numpy()
-    frame["variance"] = frame["actual"] - frame["plan"]
-    plan_size = frame["plan"].abs().where(frame["plan"] != 0)
-    frame["variance_pct"] = frame["variance"] * 100.0 / plan_size
-    adverse, status = adverse_and_status(frame, "actual")
-    due = period_ends(frame["period"], frame["frequency"].to_numpy()) + pd.Timedelta(
-        days=grace_days
-    )
-    overdue = (pd.Timestamp(today) > due).to_numpy()
+    kpi_id, period = kpi_id[found], period[found]
+    columns["plan"] = keys.take(plan_values, at_plan[found])
+    columns["actual"] = keys.take(actual_values, at_actual[found])
+    plan_values, actual_values = columns["plan"], columns["actual"]
+    has_plan = ~np.isnan(plan_values)
+    has_actual = ~np.isnan(actual_values)
+    variance = actual_values - plan_values
+    with np.errstate(invalid="ignore", divide="ignore"):
+        variance_pct = variance * 100.0 / np.where(plan_values != 0, np.abs(plan_values), np.nan)
+    adverse, status = adverse_and_status(columns, "actual")
+    due = period_ends(period, columns["frequency"]).to_numpy() + np.timedelta64(grace_days, "D")
+    overdue = pd.Timestamp(today).to_datetime64() > due
     evaluated = has_plan & has_actual
-    frame["adverse"] = np.where(evaluated, adverse, np.nan)
-    frame["status"] = np.select(
-        [evaluated, has_plan & overdue, has_plan],
-        [status, Status.MISSING.value, Status.PENDING.value],
-        default=Status.NO_PLAN.value,
-    ).astype(object)
-    return frame.loc[:, COLUMNS].sort_values(KEY, kind="stable").reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "kpi_id": kpi_id,
+            "period": period,
+            "plan": plan_values,
+            "actual": actual_values,
+            "variance": variance,
+            "variance_pct": variance_pct,
+            "adverse": np.where(evaluated, adverse, np.nan),
+            "status": np.where(
+                evaluated, status, UNEVALUATED[np.select([has_plan & overdue, has_plan], [1, 2], 0)]
+            ),
+        }
+    )
