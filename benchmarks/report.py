@@ -23,8 +23,8 @@ and the pages against references that show what the hardware can do.
 What each figure means:
 
 1. **Build**: `seed_demo` at the profile's size (profile L: 200 departments, 5,000 initiatives,
-   20,000 generated weekly KPIs × 52 periods ≈ 1.04 M targets and 1.04 M measurements), without
-   the recompute, which figure 2 times. Reported, no goal.
+   20,000 generated weekly KPIs × 52 periods ≈ 1.04 M targets and 1.04 M measurements, 10,000
+   dependency contracts), without the recompute, which figure 2 times. Reported, no goal.
 2. **Full recompute vs SQL floor**: `kpi_recompute()` over every active KPI with the results
    table empty (cold): loading, variance, forecast, writing results and KPI statuses, opening
    exceptions. The floor is one hand-written `INSERT … SELECT` (`benchmarks/sql.py`) computing
@@ -47,12 +47,26 @@ What each figure means:
 6. **No-change sweep**: `kpi_recompute()` again with nothing changed. It must write nothing (the
    bench fails otherwise and prints the rows written). The reference is one SQL statement
    computing the variance and counting the rows that differ from the stored results. Goal: ≤ 2×
-   that compare-only pass.
+   that compare-only pass. Timed for the KPI engine alone (the contracts' health check and the
+   ripple sync that the recompute's signal triggers are muted, since the compare-only pass does
+   not cover them); the whole sweep's time is a note.
 7. **Peak RSS** of the bench process during the full recompute (Linux VmHWM, reset just before
    it). Goal: ≤ 1.5 GB.
 8. **Pages**: server time inside Django (test client, no network), p50/p95 over repeated
    requests after a warm-up, logged in as the PMO (who sees everything), against `/readyz`, a
    trivial one-query page. Pages read stored results; none computes variance in the request.
+9. **Ripple** over the dependency graph (plan, KPIs and contracts; `docs/ripple.md`), measured
+   after the recompute, so the contracts' health and the exceptions are the monitor's:
+   - 9.1 the graph rebuilt from scratch, median of 3 runs. Reported, no goal.
+   - 9.2 the ripple of one node through the selector the API uses (`ripple_of`: graph from the
+     cache, labels and status of the nearest 500 nodes), p50/p95 over 200 start nodes drawn
+     among the subjects of unresolved exceptions. Goal: ≤ 50 ms p95.
+   - 9.3 the engine alone on the same starts. Reported, no goal.
+   - The reference of 9.2 and 9.3: the same downstream sets by a recursive CTE (`UNION`, so a
+     cycle ends) in the database over the same edges (`benchmarks/ripple_sql.py`), checked set
+     by set against the engine's.
+   - 9.4 the all-exceptions pass, `ripple_sync()` over every unresolved exception, from reach
+     fields reset so that it writes every row. Goal: ≤ 2 s.
 """
 
 
@@ -65,9 +79,12 @@ def _engine() -> str:
 
 
 def environment(options: Options, ctx: Context) -> list[str]:
-    size = f"profile {options.profile}" + (
-        f" with {options.kpis:,} generated KPIs" if options.kpis is not None else ""
-    )
+    overrides = [
+        f"{value:,} generated {name}"
+        for name, value in (("KPIs", options.kpis), ("contracts", options.contracts))
+        if value is not None
+    ]
+    size = f"profile {options.profile}" + (f" with {' and '.join(overrides)}" if overrides else "")
     counts = ", ".join(f"{value:,} {name}" for name, value in ctx.counts.items())
     return [
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
@@ -108,7 +125,7 @@ def pages_table(timings: list[PageTiming], repeat: int) -> list[str]:
     return lines
 
 
-def printed(options, ctx, figures, timings, repeat) -> str:
+def printed(options, ctx, figures, timings, repeat, ripple=()) -> str:
     sections = [
         "== Environment ==",
         *environment(options, ctx),
@@ -122,10 +139,18 @@ def printed(options, ctx, figures, timings, repeat) -> str:
         "== 8. Pages ==",
         *pages_table(timings, repeat),
     ]
+    if ripple:
+        sections += [
+            "",
+            "== 9. Ripple (dependency graph) ==",
+            *figures_table(ripple),
+            "",
+            *notes(ripple),
+        ]
     return "\n".join(sections) + "\n"
 
 
-def document(options, ctx, figures, timings, repeat) -> str:
+def document(options, ctx, figures, timings, repeat, ripple=()) -> str:
     sections = [
         EXPLANATION,
         "## Environment",
@@ -142,4 +167,13 @@ def document(options, ctx, figures, timings, repeat) -> str:
         "",
         *pages_table(timings, repeat),
     ]
+    if ripple:
+        sections += [
+            "",
+            "## 9. Ripple (dependency graph)",
+            "",
+            *figures_table(ripple),
+            "",
+            *notes(ripple),
+        ]
     return "\n".join(sections) + "\n"

@@ -51,6 +51,8 @@ class ExceptionKind(models.TextChoices):
     FORECAST_BREACH = "forecast_breach", "Forecast breach"
     MISSING_DATA = "missing_data", "Missing data"
     MILESTONE_OVERDUE = "milestone_overdue", "Milestone overdue"
+    CONTRACT_AT_RISK = "contract_at_risk", "Contract at risk"
+    CONTRACT_BREACHED = "contract_breached", "Contract breached"
 
 
 class ExceptionStatus(models.TextChoices):

@@ -304,13 +304,21 @@ class KpiException(models.Model):
     status = models.CharField(
         max_length=15, choices=ExceptionStatus.choices, default=ExceptionStatus.OPEN
     )
-    # The subject as "kpi:<id>" / "milestone:<id>": the natural key of "one open per subject".
+    # The subject as "kpi:<id>" / "milestone:<id>" / "contract:<id>" (the subject's node key in
+    # the dependency graph): the natural key of "one open per subject".
     subject_key = models.CharField(max_length=60)
     kpi = models.ForeignKey(
         Kpi, null=True, blank=True, on_delete=models.CASCADE, related_name="exceptions"
     )
     milestone = models.ForeignKey(
         Milestone, null=True, blank=True, on_delete=models.CASCADE, related_name="exceptions"
+    )
+    contract = models.ForeignKey(
+        "dependencies.Contract",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="exceptions",
     )
     department = models.ForeignKey(
         Department, on_delete=models.PROTECT, related_name="kpi_exceptions"
@@ -321,7 +329,18 @@ class KpiException(models.Model):
     title = models.CharField(max_length=255)
     detail = models.TextField(blank=True)
     period = models.DateField(null=True, blank=True)
+    # severity = severity_base × (1 + reach factor): the syncs write the base from the subject's
+    # state, the ripple sync the reach (docs/exceptions.md, docs/ripple.md).
     severity = models.FloatField(default=0.0)
+    severity_base = models.FloatField(default=0.0)
+    # The ripple: how far trouble here travels downstream in the dependency graph.
+    reach = models.FloatField(default=0.0)
+    reach_departments = models.PositiveSmallIntegerField(default=0)  # other departments touched
+    reach_objectives = models.PositiveIntegerField(default=0)
+    tradeoff_required = models.BooleanField(
+        default=False,
+        help_text="The ripple crosses into another department: a trade-off decision is needed.",
+    )
     opened_at = models.DateTimeField(default=timezone.now)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -352,7 +371,9 @@ class KpiException(models.Model):
                 name="exception_one_open_per_subject_kind",
             ),
             models.CheckConstraint(
-                condition=Q(kpi__isnull=False) | Q(milestone__isnull=False),
+                condition=Q(kpi__isnull=False)
+                | Q(milestone__isnull=False)
+                | Q(contract__isnull=False),
                 name="exception_has_subject",
             ),
             models.CheckConstraint(

@@ -22,7 +22,11 @@ def _kpi_rule(s: Scope, action: str) -> Q | bool:
 
 def _exception_rule(s: Scope, action: str) -> Q | bool:
     if action == VIEW:
-        return s.reads_everything or Q(department_id__in=s.departments)
+        # A contract's exception is owned on the provider side and visible to the consumer.
+        return s.reads_everything or (
+            Q(department_id__in=s.departments)
+            | Q(contract__consumer_department_id__in=s.departments)
+        )
     if action == ACT:
         if s.reads_everything:
             return True

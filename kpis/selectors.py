@@ -3,10 +3,12 @@ scopes rows to the requesting user and runs a bounded number of queries."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
@@ -117,58 +119,91 @@ def kpi_targets(*, kpi: Kpi, plan_version) -> list[Target]:
 
 # --- recompute inputs -------------------------------------------------------------------------
 # Set-based loaders for `kpis.services.recompute`: one query per table and chunk of KPIs, straight
-# into DataFrames (no model instances). Periods come back as datetime64[ns].
+# into DataFrames (no model instances) with one numpy dtype per column. Periods come back as
+# datetime64[ns].
 
 RESULT_FIELDS = (
     "plan", "actual", "variance", "variance_pct", "adverse", "status", "forecast",
     "forecast_status",
 )  # fmt: skip
 TEXT_RESULT_FIELDS = ("status", "forecast_status")
+# Column kinds of the loaders: numpy dtypes, or dates (date objects or ISO strings, as datetime64),
+# text (object), and aware moments (as naive UTC datetime64).
+INT, FLOAT, DATE, TEXT, MOMENT = "int64", "float64", "date", "text", "moment"
+# Up to this many KPIs a load fetches its rows plainly; COPY … TO STDOUT and pandas' CSV reader
+# pay off on large chunks (3× faster at a million rows) but cost a millisecond each on a few.
+PLAIN_LOAD_KPIS = 50
 
 
-def _frame(rows: list[tuple], columns: list[str], dates: tuple[str, ...] = ()) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(rows, columns=columns)
-    for column in dates:
-        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
-    return frame
+def _column(values, kind: str) -> np.ndarray:
+    if kind == DATE:
+        return np.array(values, dtype="datetime64[ns]")
+    if kind == MOMENT:
+        naive = [None if v is None else v.astimezone(dt.UTC).replace(tzinfo=None) for v in values]
+        return np.array(naive, dtype="datetime64[ns]")
+    return np.array(values, dtype=object if kind == TEXT else kind)
 
 
-def _raw_frame(queryset: QuerySet, columns: list[str], dates: tuple[str, ...] = ()) -> pd.DataFrame:
-    """The rows of a `values_list` queryset, fetched with the queryset's own SQL but without
-    Django's per-value converters: at a million rows that halves the load time. Dates arrive
-    as ISO strings (SQLite) or dates (PostgreSQL) and are converted column-wise."""
+def _frame(rows: list[tuple], types: dict[str, str]) -> pd.DataFrame:
+    """The rows as a DataFrame of the columns named in `types`, each converted to its kind."""
+    values = list(zip(*rows, strict=True)) if rows else [()] * len(types)
+    columns = zip(types.items(), values, strict=True)
+    return pd.DataFrame({name: _column(column, kind) for (name, kind), column in columns})
+
+
+def _raw_frame(queryset: QuerySet, types: dict[str, str], *, kpis: int) -> pd.DataFrame:
+    """The rows of a `values_list` queryset of `kpis` KPIs, fetched with the queryset's own SQL
+    but without Django's per-value converters: at a million rows that halves the load time.
+    Dates arrive as ISO strings (SQLite) or dates (PostgreSQL) and are converted column-wise."""
     sql, params = queryset.query.sql_with_params()
-    if connection.vendor == "postgresql":
-        return _copied_frame(sql, params, columns, dates)
+    if connection.vendor == "postgresql" and kpis > PLAIN_LOAD_KPIS:
+        return _copied_frame(sql, params, types)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return _frame(rows, columns, dates)
+    return _frame(rows, types)
 
 
-def _copied_frame(sql: str, params, columns: list[str], dates: tuple[str, ...]) -> pd.DataFrame:
+# Text as pandas' default string dtype, which the plain path's DataFrame infers too.
+_CSV_TYPES = {INT: INT, FLOAT: FLOAT, TEXT: "str"}
+
+
+def _copied_frame(sql: str, params, types: dict[str, str]) -> pd.DataFrame:
     """PostgreSQL: the rows as CSV through `COPY (query) TO STDOUT`, parsed by pandas' C reader,
     with no Python object per value (about 3× faster than fetchall at a million rows). Empty
     text stays empty text; an empty number or date is null."""
-    buffer = io.StringIO()
+    buffer = io.BytesIO()  # bytes: no decoding into str and encoding back for the C reader
     with connection.cursor() as cursor:
         query = cursor.mogrify(sql, params).decode()
         cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", buffer)
     if not buffer.tell():
-        return _frame([], columns, dates)
+        return _frame([], types)
     buffer.seek(0)
-    text = [column for column in columns if column in TEXT_RESULT_FIELDS]
     frame = pd.read_csv(
         buffer,
         header=None,
-        names=columns,
+        names=list(types),
         keep_default_na=False,
-        na_values={column: [""] for column in columns if column not in text},
-        dtype=dict.fromkeys([*text, *dates], object),
+        na_values={name: [""] for name, kind in types.items() if kind != TEXT},
+        dtype={name: _CSV_TYPES.get(kind, object) for name, kind in types.items()},
     )
-    for column in dates:
-        frame[column] = pd.to_datetime(frame[column], format="%Y-%m-%d").astype("datetime64[ns]")
+    for name in [name for name, kind in types.items() if kind == DATE]:
+        days = frame[name].to_numpy(dtype=object)  # ISO strings; numpy parses them 4× faster
+        frame[name] = _column(np.where(pd.isna(days), None, days), DATE)
     return frame
+
+
+def _kpi_filter(kpi_ids: list[int], field: str = "kpi_id") -> dict:
+    """`field__in=kpi_ids`, and when the ids are dense (a chunk of the full recompute), the
+    range they span as well: without statistics (a fresh table, autovacuum not yet run) the
+    planner guesses that a long IN list matches most of a table and scans all of it, while a
+    range it can price sends it to the (kpi, period) index, 3–5× faster at profile L."""
+    lookup = {f"{field}__in": kpi_ids}
+    if len(kpi_ids) > 1:
+        low, high = min(kpi_ids), max(kpi_ids)
+        if high - low < 2 * len(kpi_ids):
+            lookup |= {f"{field}__gte": low, f"{field}__lte": high}
+    return lookup
 
 
 def recompute_kpi_ids(*, kpi_ids: list[int] | None = None) -> list[int]:
@@ -190,53 +225,58 @@ def recompute_stale_kpi_ids() -> list[int]:
     )
 
 
+KPI_FRAME_FIELDS = {
+    "pk": ("kpi_id", INT), "direction": ("direction", TEXT), "frequency": ("frequency", TEXT),
+    "tolerance_mode": ("tolerance_mode", TEXT), "amber_threshold": ("amber", FLOAT),
+    "red_threshold": ("red", FLOAT), "band_low": ("band_low", FLOAT),
+    "band_high": ("band_high", FLOAT), "status": ("status", TEXT),
+    "status_period": ("status_period", DATE), "forecast_status": ("forecast_status", TEXT),
+    "computed_at": ("computed_at", MOMENT), "inputs_changed_at": ("inputs_changed_at", MOMENT),
+}  # fmt: skip
+
+
 def recompute_kpi_frame(*, kpi_ids: list[int]) -> pd.DataFrame:
     """KPI parameters for the engine (`kpis.engine.variance.KPI_COLUMNS`) and the stored
-    denormalised status, to write only what changes."""
-    fields = (
-        "pk", "direction", "frequency", "tolerance_mode", "amber_threshold", "red_threshold",
-        "band_low", "band_high", "status", "status_period", "forecast_status", "computed_at",
-        "inputs_changed_at",
-    )  # fmt: skip
-    columns = [
-        "kpi_id", "direction", "frequency", "tolerance_mode", "amber", "red", "band_low",
-        "band_high", "status", "status_period", "forecast_status", "computed_at",
-        "inputs_changed_at",
-    ]  # fmt: skip
-    rows = Kpi.objects.filter(pk__in=kpi_ids).order_by().values_list(*fields)
-    frame = _frame(list(rows), columns, dates=("status_period",))
-    return frame.astype({"amber": "float64", "red": "float64", "band_low": "float64",
-                         "band_high": "float64"})  # fmt: skip
+    denormalised status, to write only what changes (computed_at and inputs_changed_at as
+    naive UTC datetime64)."""
+    rows = Kpi.objects.filter(pk__in=kpi_ids).order_by().values_list(*KPI_FRAME_FIELDS)
+    return _frame(list(rows), dict(KPI_FRAME_FIELDS.values()))
 
 
 def recompute_plan_frame(*, plan_version_id: int, kpi_ids: list[int]) -> pd.DataFrame:
     """[kpi_id, period, plan]: the KPIs' targets in one plan version."""
     rows = (
-        Target.objects.filter(plan_version_id=plan_version_id, kpi_id__in=kpi_ids)
+        Target.objects.filter(plan_version_id=plan_version_id, **_kpi_filter(kpi_ids))
         .order_by()
         .values_list("kpi_id", "period", "value")
     )
-    return _raw_frame(rows, ["kpi_id", "period", "plan"], dates=("period",))
+    return _raw_frame(rows, {"kpi_id": INT, "period": DATE, "plan": FLOAT}, kpis=len(kpi_ids))
 
 
 def recompute_actuals_frame(*, kpi_ids: list[int]) -> pd.DataFrame:
     """[kpi_id, period, actual]: the KPIs' current measurements."""
     rows = (
-        Measurement.objects.filter(kpi_id__in=kpi_ids)
+        Measurement.objects.filter(**_kpi_filter(kpi_ids))
         .order_by()
         .values_list("kpi_id", "period", "value")
     )
-    return _raw_frame(rows, ["kpi_id", "period", "actual"], dates=("period",))
+    return _raw_frame(rows, {"kpi_id": INT, "period": DATE, "actual": FLOAT}, kpis=len(kpi_ids))
+
+
+RESULT_FRAME_TYPES = {
+    "id": INT, "kpi_id": INT, "period": DATE,
+    **{name: TEXT if name in TEXT_RESULT_FIELDS else FLOAT for name in RESULT_FIELDS},
+}  # fmt: skip
 
 
 def recompute_results_frame(*, kpi_ids: list[int]) -> pd.DataFrame:
     """[id, kpi_id, period, plan, actual, …]: the KPIs' stored results, to compare with."""
     rows = (
-        KpiResult.objects.filter(kpi_id__in=kpi_ids)
+        KpiResult.objects.filter(**_kpi_filter(kpi_ids))
         .order_by()
         .values_list("pk", "kpi_id", "period", *RESULT_FIELDS)
     )
-    return _raw_frame(rows, ["id", "kpi_id", "period", *RESULT_FIELDS], dates=("period",))
+    return _raw_frame(rows, RESULT_FRAME_TYPES, kpis=len(kpi_ids))
 
 
 # --- exceptions -------------------------------------------------------------------------------
@@ -273,11 +313,17 @@ def exception_detail(*, user, pk) -> KpiException:
 def exception_kpi_results(
     *, exception: KpiException, limit: int = EXCEPTION_RESULT_ROWS
 ) -> list[KpiResult]:
-    """The latest computed periods of the exception's KPI, newest first: the figures behind it
-    (plan, actual, variance, status, forecast). Empty for a milestone exception."""
+    """The computed periods of the exception's KPI around the period that triggered it, newest
+    first: the figures behind it (plan, actual, variance, status) and the next two periods'
+    forecast. Empty for a milestone or contract exception."""
     if exception.kpi_id is None:
         return []
-    return list(KpiResult.objects.filter(kpi_id=exception.kpi_id).order_by("-period")[:limit])
+    results = KpiResult.objects.filter(kpi_id=exception.kpi_id)
+    if exception.period is None:
+        return list(results.order_by("-period")[:limit])
+    ahead = list(results.filter(period__gt=exception.period).order_by("period")[:2])
+    behind = results.filter(period__lte=exception.period).order_by("-period")
+    return [*reversed(ahead), *behind[: limit - len(ahead)]]
 
 
 def exception_history(*, exception: KpiException):

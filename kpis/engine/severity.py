@@ -2,17 +2,26 @@
 
 Pure and vectorised: DataFrames in, a Series out; no ORM, no clock (the caller passes ages).
 
-    severity = base × criticality × objective_weight + age_bonus
+    severity_base = base × criticality × objective_weight + age_bonus
+    severity      = severity_base × (1 + min(reach / 20, 1))     (`with_reach`)
 
     base, by kind:
       kpi_red, kpi_amber   clip(adverse / red_threshold, 0, 3)      1.0 exactly at the red line
       forecast_breach      0.75 × clip(forecast_adverse / red_threshold, 0, 3)
       missing_data         1.0
       milestone_overdue    min(days_overdue / 14, 3)                two weeks late = 1.0
-    criticality            the KPI's criticality, 1–5 (3 for a milestone, which has none)
+      contract_at_risk     1.0
+      contract_breached    2.0
+    criticality            the KPI's criticality, 1–5 (3 for a milestone, which has none; the
+                           contract's own for a contract)
     objective_weight       the highest weight (1–5) of the objectives the KPI measures (for a
-                           milestone: that its initiative serves); 3 when there are none
+                           milestone: that its initiative serves; for a contract: that the
+                           consumer initiatives, milestones and KPIs depending on it serve);
+                           3 when there are none
     age_bonus              min(0.1 × days open, 3)
+
+`reach` is the subject's ripple reach in the dependency graph (`dependencies/engine/ripple.py`):
+an exception whose trouble travels far ranks up to twice as high as the same one in a dead end.
 
 `adverse` is in the KPI's tolerance unit (percent of plan or absolute), like `red_threshold`, so
 the ratio is unit-free. A missing or non-positive red threshold counts the base as 1.0. The result
@@ -29,14 +38,20 @@ KPI_AMBER = "kpi_amber"
 FORECAST_BREACH = "forecast_breach"
 MISSING_DATA = "missing_data"
 MILESTONE_OVERDUE = "milestone_overdue"
+CONTRACT_AT_RISK = "contract_at_risk"
+CONTRACT_BREACHED = "contract_breached"
 
 BASE_CAP = 3.0
 FORECAST_WEIGHT = 0.75
 MILESTONE_DAYS_PER_UNIT = 14.0
+CONTRACT_AT_RISK_BASE = 1.0
+CONTRACT_BREACHED_BASE = 2.0
 DEFAULT_WEIGHT = 3.0
 DEFAULT_CRITICALITY = 3.0
 AGE_BONUS_PER_DAY = 0.1
 AGE_BONUS_CAP = 3.0
+REACH_UNIT = 20.0
+REACH_CAP = 1.0
 
 COLUMNS = (
     "kind",
@@ -74,12 +89,16 @@ def severity(frame: pd.DataFrame) -> pd.Series:
             (kind == FORECAST_BREACH).to_numpy(),
             (kind == MISSING_DATA).to_numpy(),
             (kind == MILESTONE_OVERDUE).to_numpy(),
+            (kind == CONTRACT_AT_RISK).to_numpy(),
+            (kind == CONTRACT_BREACHED).to_numpy(),
         ],
         [
             ratio("adverse"),
             FORECAST_WEIGHT * ratio("forecast_adverse"),
             1.0,
             _clip(_clip(days_overdue, 0.0) / MILESTONE_DAYS_PER_UNIT, upper=BASE_CAP),
+            CONTRACT_AT_RISK_BASE,
+            CONTRACT_BREACHED_BASE,
         ],
         default=0.0,
     )
@@ -90,6 +109,15 @@ def severity(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(
         np.round(base * criticality * weight + age_bonus, 2), index=frame.index, name="severity"
     )
+
+
+def with_reach(base, reach):
+    """The severity of exceptions with base severity `base` and ripple reach `reach` (scalars or
+    arrays): base × (1 + min(reach / 20, 1)), rounded to two decimals."""
+    base = np.asarray(base, dtype="float64")
+    reach = np.nan_to_num(np.asarray(reach, dtype="float64"), nan=0.0)
+    factor = 1.0 + np.minimum(np.maximum(reach, 0.0) / REACH_UNIT, REACH_CAP)
+    return np.round(base * factor, 2)
 
 
 def _number(column: pd.Series, default: float | None = None) -> np.ndarray:

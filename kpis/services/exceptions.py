@@ -34,8 +34,10 @@ from kpis.choices import (
     Status,
     ToleranceMode,
 )
+from kpis.engine import keys
 from kpis.engine.severity import adverse as adverse_of
 from kpis.engine.severity import severity as severity_of
+from kpis.engine.severity import with_reach
 from kpis.models import Kpi, KpiException, KpiResult
 from kpis.permissions import ACT
 from kpis.services import notifications
@@ -56,15 +58,16 @@ BACK_TO_GREEN_KINDS = (
     ExceptionKind.FORECAST_BREACH,
 )
 UNRESOLVED = (ExceptionStatus.OPEN, ExceptionStatus.ACKNOWLEDGED, ExceptionStatus.DECIDED)
-SYNC_FIELDS = ["severity", "period", "detail", "green_streak", "updated_at"]
+SYNC_FIELDS = ["severity", "severity_base", "period", "detail", "green_streak", "updated_at"]
 RESOLVE_FIELDS = ["status", "resolved_at", "green_streak", "updated_at"]
 CREATE_ATTEMPTS = 3
 MAX_STREAK = 32767
 
 
 def deadline_days(kind: str) -> int:
-    """Days to a decision: red and forecast breaches are urgent, the rest can wait a week."""
-    if kind in RED_DEADLINE_KINDS:
+    """Days to a decision: red and forecast breaches (and breached contracts) are urgent, the
+    rest can wait a week."""
+    if kind in RED_DEADLINE_KINDS or kind == ExceptionKind.CONTRACT_BREACHED:
         return settings.GOVERN_DEADLINE_RED_DAYS
     return settings.GOVERN_DEADLINE_AMBER_DAYS
 
@@ -87,14 +90,14 @@ class _Resolution:
 # --- KPI exceptions -------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside the recompute: its transaction, no savepoint
 def exception_sync(*, kpi_ids: list[int] | None, today: dt.date) -> tuple[int, int]:
     """Open, update and auto-resolve the KPI exceptions of these KPIs (all active ones when None)
     from their latest computed results. Returns (opened, resolved). Idempotent: a second run with
     the same results and day writes nothing."""
     now = timezone.now()
     kpis = _kpi_frame(kpi_ids)
-    if kpis.empty:
+    if not len(kpis["id"]):
         return 0, 0
     state = _kpi_state(kpis, kpi_ids)
     existing = list(
@@ -102,20 +105,30 @@ def exception_sync(*, kpi_ids: list[int] | None, today: dt.date) -> tuple[int, i
             kind__in=KPI_KINDS, status__in=UNRESOLVED
         )
     )
+    latest = state["latest_status"]
     wanted = {
-        ExceptionKind.KPI_RED: state["latest_status"] == Status.RED,
-        ExceptionKind.KPI_AMBER: state["latest_status"] == Status.AMBER,
-        ExceptionKind.FORECAST_BREACH: state["next_status"].isin(BREACH)
-        & (state["latest_status"] != Status.RED),
-        ExceptionKind.MISSING_DATA: state["latest_status"] == Status.MISSING,
+        ExceptionKind.KPI_RED: keys.isin(latest, [Status.RED]),
+        ExceptionKind.KPI_AMBER: keys.isin(latest, [Status.AMBER]),
+        ExceptionKind.FORECAST_BREACH: keys.isin(state["next_status"], BREACH)
+        & ~keys.isin(latest, [Status.RED]),
+        ExceptionKind.MISSING_DATA: keys.isin(latest, [Status.MISSING]),
     }
-    # Only the KPIs with an unresolved exception or one to open need their state as dicts (a
-    # full sync has 20,000 KPIs and a few thousand exceptions).
+    # Only the KPIs with an unresolved exception or one to open need their state as dicts of
+    # plain values, None for a gap (a full sync has 20,000 KPIs and a few thousand exceptions).
+    ids = state["id"]
     involved = {e.kpi_id for e in existing}
     for mask in wanted.values():
-        involved.update(state.index[mask.fillna(False).to_numpy(dtype=bool)])
-    subset = state[state.index.isin(involved)]
-    rows = subset.astype(object).where(subset.notna(), None).to_dict("index")
+        involved.update(ids[mask].tolist())
+    pick = np.flatnonzero(np.isin(ids, list(involved)))
+    columns = {
+        name: [None if value != value else value for value in values[pick].tolist()]
+        for name, values in state.items()
+        if name != "id"
+    }
+    rows = {
+        kpi_id: {name: column[at] for name, column in columns.items()}
+        for at, kpi_id in enumerate(ids[pick].tolist())
+    }
     before = _values(existing)
 
     resolutions: list[_Resolution] = []
@@ -141,7 +154,7 @@ def exception_sync(*, kpi_ids: list[int] | None, today: dt.date) -> tuple[int, i
     new = [
         _new_kpi_exception(kind, kpi_id, rows[kpi_id], now)
         for kind, mask in wanted.items()
-        for kpi_id in state.index[mask.fillna(False).to_numpy(dtype=bool)]
+        for kpi_id in ids[mask].tolist()
         if (kpi_id, kind) not in open_keys
     ]
 
@@ -154,7 +167,8 @@ def exception_sync(*, kpi_ids: list[int] | None, today: dt.date) -> tuple[int, i
     resolved = _resolve(resolutions, now=now)
     _save_changed(kept, before, now=now)
     created = _create(new)
-    _record_opened(created)
+    if created:
+        _record_opened(created)
     notifications.notify_on_commit(
         notifications.OPENED, [e.pk for e in created if e.kind in NOTIFY_ON_OPEN]
     )
@@ -170,86 +184,100 @@ def _for_kpis(queryset: QuerySet, kpi_ids: list[int] | None, field: str = "kpi_i
     return queryset.filter(**{f"{field}__in": list(kpi_ids)})
 
 
-def _kpi_frame(kpi_ids: list[int] | None) -> pd.DataFrame:
+KPI_STATE_FIELDS = {
+    "id": "int64", "code": object, "name": object, "department_id": "int64",
+    "owner_id": "int64", "criticality": "int64", "direction": object, "frequency": object,
+    "unit": object, "tolerance_mode": object, "amber_threshold": "float64",
+    "red_threshold": "float64", "band_low": "float64", "band_high": "float64",
+    "objective_weight": "float64",
+}  # fmt: skip
+
+
+def _kpi_frame(kpi_ids: list[int] | None) -> dict[str, np.ndarray]:
+    """The active KPIs (of `kpi_ids` when given) by code, each with the highest weight of the
+    objectives it measures (NaN when none), as one array per column: one query."""
     queryset = Kpi.objects.filter(is_active=True)
     if kpi_ids is not None:
         queryset = queryset.filter(pk__in=list(kpi_ids))
-    columns = [
-        "id", "code", "name", "department_id", "owner_id", "criticality", "direction",
-        "frequency", "unit", "tolerance_mode", "amber_threshold", "red_threshold", "band_low",
-        "band_high",
-    ]  # fmt: skip
-    frame = pd.DataFrame.from_records(list(queryset.values(*columns)), columns=columns)
-    weights = pd.DataFrame.from_records(
-        list(
-            _for_kpis(Kpi.objectives.through.objects.all(), kpi_ids)
-            .values("kpi_id")
-            .annotate(objective_weight=Max("objective__weight"))
-            .values_list("kpi_id", "objective_weight")
-        ),
-        columns=["id", "objective_weight"],
+    rows = list(
+        queryset.annotate(objective_weight=Max("objectives__weight"))
+        .order_by("code")
+        .values_list(*KPI_STATE_FIELDS)
     )
-    return frame.merge(weights, on="id", how="left").set_index("id")
+    values = list(zip(*rows, strict=True)) if rows else [()] * len(KPI_STATE_FIELDS)
+    return {
+        name: np.array(column, dtype=dtype)
+        for (name, dtype), column in zip(KPI_STATE_FIELDS.items(), values, strict=True)
+    }
 
 
-def _kpi_state(kpis: pd.DataFrame, kpi_ids: list[int] | None) -> pd.DataFrame:
-    """Per KPI: its latest evaluated period (status, figures), how many of its latest periods
-    in a row are on track, and the next period's forecast."""
+def _kpi_state(kpis: dict[str, np.ndarray], kpi_ids: list[int] | None) -> dict[str, np.ndarray]:
+    """Per KPI of `kpis`, as arrays aligned with it: its latest evaluated period (status,
+    figures), how many of its latest periods in a row are on track, and the next period's
+    forecast. numpy over the few rows per KPI: pandas' fixed cost per join and groupby
+    dominated a one-KPI sync."""
+    ids = kpis["id"]
     window = max(settings.GOVERN_AUTO_RESOLVE_PERIODS, 1)
     recent = _recent_results(kpi_ids, window)
+    kpi = recent["kpi_id"].to_numpy(dtype="int64")
     rank = recent["rank"].to_numpy(dtype="int64")
-    latest = recent[rank == 1].set_index("kpi_id")
-    # The streak: the ranks before the first period not on track, or all of them (numpy over
-    # the few rows per KPI; pandas' fixed cost per groupby dominated a one-KPI sync).
-    ids, group = np.unique(recent["kpi_id"].to_numpy(dtype="int64"), return_inverse=True)
-    most = np.zeros(len(ids), dtype="int64")
+    state = dict(kpis)
+    latest = np.flatnonzero(rank == 1)
+    at = keys.positions(ids, kpi[latest])
+    for column, name in (
+        ("period", "latest_period"),
+        ("status", "latest_status"),
+        ("plan", "plan"),
+        ("actual", "actual"),
+        ("adverse", "adverse"),
+    ):
+        state[name] = keys.take(recent[column].to_numpy()[latest], at)
+    # The streak: the ranks before the first period not on track, or all of them.
+    streak_ids, group = np.unique(kpi, return_inverse=True)
+    most = np.zeros(len(streak_ids), dtype="int64")
     np.maximum.at(most, group, rank)
-    not_green = (recent["status"] != Status.ON_TRACK).to_numpy()
-    first_not_green = np.full(len(ids), np.iinfo("int64").max)
+    not_green = ~keys.isin(recent["status"].to_numpy(dtype=object), [Status.ON_TRACK])
+    first_not_green = np.full(len(streak_ids), np.iinfo("int64").max)
     np.minimum.at(first_not_green, group[not_green], rank[not_green])
-    streak = pd.Series(
-        np.where(first_not_green <= most, first_not_green - 1, most),
-        index=pd.Index(ids, name="kpi_id"),
-        name="green_streak",
-    )
+    streak = np.where(first_not_green <= most, first_not_green - 1, most)
+    at = keys.positions(ids, streak_ids)
+    state["green_streak"] = np.zeros(len(ids), dtype="int64")
+    state["green_streak"][at >= 0] = streak[at[at >= 0]]
 
+    # The next forecast period after the latest evaluated one (any, when none is evaluated).
     forecast_columns = ["kpi_id", "period", "plan", "forecast", "forecast_status"]
-    ahead = pd.DataFrame.from_records(
-        list(
-            _for_kpis(KpiResult.objects.exclude(status__in=EVALUATED), kpi_ids)
-            .filter(forecast_status__in=[Status.ON_TRACK, Status.AMBER, Status.RED])
-            .exclude(forecast=None)
-            .values_list(*forecast_columns)
-        ),
-        columns=forecast_columns,
+    ahead = list(
+        _for_kpis(KpiResult.objects.exclude(status__in=EVALUATED), kpi_ids)
+        .filter(forecast_status__in=[Status.ON_TRACK, Status.AMBER, Status.RED])
+        .exclude(forecast=None)
+        .values_list(*forecast_columns)
     )
-    state = kpis.join(
-        latest[["period", "status", "plan", "actual", "adverse"]].rename(
-            columns={"period": "latest_period", "status": "latest_status"}
-        )
-    ).join(streak)
-    state["green_streak"] = state["green_streak"].fillna(0).astype(int)
-    ahead = ahead.join(state["latest_period"], on="kpi_id")
-    later = pd.to_datetime(ahead["period"]) > pd.to_datetime(ahead["latest_period"])
-    ahead = ahead[ahead["latest_period"].isna() | later]
-    ahead = ahead.sort_values(["kpi_id", "period"]).drop_duplicates("kpi_id").set_index("kpi_id")
-    state = state.join(
-        ahead[["period", "plan", "forecast", "forecast_status"]].rename(
-            columns={"period": "next_period", "plan": "next_plan", "forecast_status": "next_status"}
+    kpi, period, plan, projected, status = (
+        np.array(column, dtype=dtype)
+        for column, dtype in zip(
+            list(zip(*ahead, strict=True)) if ahead else [()] * len(forecast_columns),
+            ["int64", object, "float64", "float64", object],
+            strict=True,
         )
     )
-    state["forecast_adverse"] = adverse_of(
-        state["forecast"],
-        state["next_plan"],
-        state["direction"],
-        state["tolerance_mode"],
-        state["band_low"],
-        state["band_high"],
-    )
+    days = np.array(period, dtype="datetime64[ns]")
+    latest_days = np.array(state["latest_period"], dtype="datetime64[ns]")
+    after = keys.take(latest_days, keys.positions(kpi, ids))
+    candidates = np.flatnonzero(np.isnat(after) | (days > after))
+    order = candidates[np.argsort(keys.pack(kpi[candidates], days[candidates]), kind="stable")]
+    first = order[keys.firsts(kpi[order])]
+    at = keys.positions(ids, kpi[first])
+    state["next_period"] = keys.take(period[first], at)
+    state["next_plan"] = keys.take(plan[first], at)
+    state["forecast"] = keys.take(projected[first], at)
+    state["next_status"] = keys.take(status[first], at)
+    names = ("forecast", "next_plan", "direction", "tolerance_mode", "band_low", "band_high")
+    state["forecast_adverse"] = adverse_of(*(pd.Series(state[name]) for name in names)).to_numpy()
     return state
 
 
 RECENT_COLUMNS = ["kpi_id", "period", "status", "plan", "actual", "adverse", "rank"]
+JIT_FREE_KPIS = 20
 
 
 def _recent_results(kpi_ids: list[int] | None, window: int) -> pd.DataFrame:
@@ -284,14 +312,19 @@ def _recent_results(kpi_ids: list[int] | None, window: int) -> pd.DataFrame:
         f"FROM {results} WHERE kpi_id = k.id AND status = ANY(%s) "
         "ORDER BY period DESC LIMIT %s) AS r"
     )
+    # The planner prices the per-KPI scans as if they read the whole table (about 370 per KPI
+    # at 20,000 KPIs × 52 periods) and JIT-compiles the query past jit_above_cost (100,000 by
+    # default), which costs more than running it: off for this statement only. A few KPIs
+    # stay far below that cost, and the two extra round trips were a tenth of a one-KPI sync.
+    toggle_jit = kpi_ids is None or len(kpi_ids) > JIT_FREE_KPIS
     with connection.cursor() as cursor:
-        # The planner prices the per-KPI scans as if they read the whole table and JIT-compiles
-        # the query, which costs more than running it: off for this statement only.
-        cursor.execute("SELECT current_setting('jit'), set_config('jit', 'off', true)")
-        jit = cursor.fetchone()[0]
+        if toggle_jit:
+            cursor.execute("SELECT current_setting('jit'), set_config('jit', 'off', true)")
+            jit = cursor.fetchone()[0]
         cursor.execute(sql, [*params, [str(status) for status in EVALUATED], window])
         rows = cursor.fetchall()
-        cursor.execute("SELECT set_config('jit', %s, true)", [jit])
+        if toggle_jit:
+            cursor.execute("SELECT set_config('jit', %s, true)", [jit])
     return pd.DataFrame.from_records(rows, columns=RECENT_COLUMNS)
 
 
@@ -497,8 +530,7 @@ def milestone_exception_sync(*, today: dt.date) -> tuple[int, int]:
         },
         dtype=object,
     )
-    for exception, value in zip(all_rows, severity_of(frame), strict=True):
-        exception.severity = float(value)
+    set_severity(all_rows, severity_of(frame))
     resolved = _resolve(resolutions, now=now)
     _save_changed(kept, before, now=now)
     created = _create(new)
@@ -531,8 +563,16 @@ def _score(exceptions: list[KpiException], rows: dict, *, today: dt.date) -> Non
             for e in exceptions
         ]
     )
-    for exception, value in zip(exceptions, severity_of(frame), strict=True):
-        exception.severity = float(value)
+    set_severity(exceptions, severity_of(frame))
+
+
+def set_severity(exceptions: list[KpiException], base) -> None:
+    """Set each exception's base severity and, with the ripple reach it carries, its severity."""
+    base = np.asarray(base, dtype="float64")
+    total = with_reach(base, [e.reach for e in exceptions])
+    for exception, value, score in zip(exceptions, base, total, strict=True):
+        exception.severity_base = float(value)
+        exception.severity = float(score)
 
 
 def _values(exceptions: list[KpiException]) -> dict[int, tuple]:
@@ -756,3 +796,119 @@ def exception_escalate_overdue(*, now: dt.datetime) -> int:
     AuditEvent.objects.bulk_create(events)
     notifications.notify_on_commit(notifications.ESCALATED, [e.pk for e in due])
     return len(due)
+
+
+# --- Public names of the shared plumbing, for the other syncs (the contracts' health monitor,
+# dependencies/services/health.py) ---------------------------------------------------------
+
+Resolution = _Resolution
+recent_results = _recent_results
+days_open = _days_open
+sync_values = _values
+save_changed = _save_changed
+resolve_exceptions = _resolve
+create_exceptions = _create
+record_opened = _record_opened
+
+
+# --- Decisions (the decision log, decisions/services) -----------------------------------------
+
+
+@transaction.atomic
+def exception_mark_decided(*, exception: KpiException, decision, actor: Person) -> KpiException:
+    """A decision (`decisions.models.Decision`) was taken on this exception: an open or
+    acknowledged one moves to decided (decided_at set, a DECIDE event naming the decision), which
+    also stops its escalation. A decided one stays as it is, and so does a resolved one (the
+    engine resolved it meanwhile): the decision still stands, nothing is written."""
+    locked = _locked(exception)
+    if locked.status not in (ExceptionStatus.OPEN, ExceptionStatus.ACKNOWLEDGED):
+        return locked
+    old = locked.status
+    locked.status = ExceptionStatus.DECIDED
+    locked.decided_at = timezone.now()
+    locked.save(update_fields=["status", "decided_at", "updated_at"])
+    record(
+        actor=actor,
+        action=AuditAction.DECIDE,
+        instance=locked,
+        changes={
+            "status": {"old": old, "new": ExceptionStatus.DECIDED},
+            "decision": {"old": None, "new": str(decision)},
+        },
+        reason=f"Answered by decision D-{decision.pk}: {decision.chosen_option}"[:2000],
+    )
+    return locked
+
+
+# --- Re-escalation when a decision proved ineffective (decisions/services/effectiveness.py) --
+
+
+@transaction.atomic
+def exception_reescalate(
+    *, exception: KpiException, reason: str, now: dt.datetime
+) -> KpiException | None:
+    """A decision on this unresolved exception proved ineffective: set the decision aside and
+    move the exception one level up the ladder (the executives keep it at the top), with a new
+    deadline `now` + its kind's days. A decided exception returns to where it was before the
+    decision (acknowledged if someone had acknowledged it, else open) and loses its
+    `decided_at`, so the overdue escalation watches it again. Writes an ESCALATE event giving
+    `reason` and notifies the new level's people. A resolved exception is left alone (None)."""
+    from govern.notifications import Notice, notify_many
+
+    locked = _locked(exception)
+    if locked.status == ExceptionStatus.RESOLVED:
+        return None
+    old = {
+        "status": locked.status,
+        "escalation_level": locked.escalation_level,
+        "decision_deadline": locked.decision_deadline.isoformat(),
+        "decided_at": locked.decided_at.isoformat() if locked.decided_at else None,
+    }
+    if locked.status == ExceptionStatus.DECIDED:
+        locked.status = (
+            ExceptionStatus.ACKNOWLEDGED if locked.acknowledged_at else ExceptionStatus.OPEN
+        )
+    locked.decided_at = None
+    locked.escalation_level = min(old["escalation_level"] + 1, EscalationLevel.EXECUTIVE)
+    locked.escalated_at = now
+    locked.decision_deadline = now + dt.timedelta(days=deadline_days(locked.kind))
+    locked.updated_at = now
+    locked.save(
+        update_fields=[
+            "status", "decided_at", "escalation_level", "escalated_at", "decision_deadline",
+            "updated_at",
+        ]
+    )  # fmt: skip
+    new = {
+        "status": locked.status,
+        "escalation_level": locked.escalation_level,
+        "decision_deadline": locked.decision_deadline.isoformat(),
+        "decided_at": None,
+    }
+    level = EscalationLevel(locked.escalation_level).label
+    moved = "escalated to" if new["escalation_level"] != old["escalation_level"] else "stays with"
+    _event(
+        locked,
+        AuditAction.ESCALATE,
+        {name: {"old": old[name], "new": new[name]} for name in old if old[name] != new[name]},
+        reason=f"{reason.rstrip('.')}: {moved} {level}.",
+    ).save()
+    audience = notifications._audience([locked])
+    deadline = timezone.localtime(locked.decision_deadline)
+    notify_many(
+        [
+            Notice(
+                recipients=notifications.level_people(locked, audience),
+                kind=notifications.KINDS[notifications.ESCALATED],
+                title=f"Escalated to {level}: {locked.title}",
+                body=(
+                    f"{reason.rstrip('.')}. This exception needs a new decision and is escalated "
+                    f"to you ({level}). New deadline: {deadline:%d %b %Y %H:%M}.\n\n"
+                    f"{locked.title}\n{locked.detail}"
+                ),
+                link=locked.get_absolute_url(),
+                subject=locked,
+            )
+        ]
+    )
+    return locked

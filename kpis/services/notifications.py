@@ -61,7 +61,7 @@ def send(event: str, exception_ids: list[int]) -> list[Notification]:
     their number. Returns the in-app notifications written."""
     exceptions = list(
         KpiException.objects.filter(pk__in=exception_ids)
-        .select_related("owner", "department")
+        .select_related("owner", "department", "contract__consumer_owner")
         .order_by("pk")
     )
     audience = _audience(exceptions)
@@ -125,13 +125,21 @@ def _owner(exception: KpiException) -> set[int]:
     return {owner.pk} if owner is not None and owner.is_active else set()
 
 
+def _consumer_owner(exception: KpiException) -> set[int]:
+    """A contract's exception is owned on the provider side; its consumer owner hears of it too."""
+    if exception.contract is None:
+        return set()
+    owner = exception.contract.consumer_owner
+    return {owner.pk} if owner.is_active else set()
+
+
 def _recipients(event: str, exception: KpiException, audience: dict) -> set[int]:
     if event == ESCALATED:
         return level_people(exception, audience)
     if event == BACK_TO_GREEN:
         # The owner, and whoever it had been escalated to: they were told it needed them.
         return _owner(exception) | level_people(exception, audience)
-    return _owner(exception)
+    return _owner(exception) | _consumer_owner(exception)
 
 
 def _body(event: str, exception: KpiException, level: str) -> str:

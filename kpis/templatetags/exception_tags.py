@@ -17,6 +17,8 @@ TONES = {
         ExceptionKind.FORECAST_BREACH: "accent",
         ExceptionKind.MISSING_DATA: "muted",
         ExceptionKind.MILESTONE_OVERDUE: "danger",
+        ExceptionKind.CONTRACT_AT_RISK: "warning",
+        ExceptionKind.CONTRACT_BREACHED: "danger",
     },
     "status": {
         ExceptionStatus.OPEN: "warning",

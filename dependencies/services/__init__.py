@@ -1,0 +1,1 @@
+"""Writes: contracts and their lifecycle, amendments and versions, health, the ripple sync."""
