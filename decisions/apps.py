@@ -6,3 +6,6 @@ class DecisionsConfig(AppConfig):
     label = "decisions"
     verbose_name = "Decisions, contingency plans & reviews"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from decisions import permissions  # noqa: F401  (the decision log's rows of the matrix)

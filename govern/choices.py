@@ -47,12 +47,31 @@ class AuditAction(models.TextChoices):
     ESCALATE = "escalate", "Escalated"
     RESOLVE = "resolve", "Resolved"
     REVISE = "revise", "Revised"
+    # Dependency contracts and their amendments.
+    PROPOSE = "propose", "Proposed"
+    AGREE = "agree", "Agreed"
+    ACCEPT = "accept", "Accepted"
+    REJECT = "reject", "Rejected"
+    OVERRIDE = "override", "Overridden (PMO)"
+    WITHDRAW = "withdraw", "Withdrawn"
+    FULFIL = "fulfil", "Fulfilled"
+    CANCEL = "cancel", "Cancelled"
+    HEALTH = "health", "Health changed"
+    # The decision log.
+    DECIDE = "decide", "Decided"
 
 
 class NotificationKind(models.TextChoices):
     EXCEPTION_OPENED = "exception_opened", "New exception"
     EXCEPTION_ESCALATED = "exception_escalated", "Exception escalated"
     BACK_TO_GREEN = "back_to_green", "Back to green"
+    CONTRACT_PROPOSED = "contract_proposed", "Contract to agree"
+    CONTRACT_AGREED = "contract_agreed", "Contract agreed"
+    AMENDMENT_PROPOSED = "amendment_proposed", "Amendment to answer"
+    AMENDMENT_CLOSED = "amendment_closed", "Amendment decided"
+    DECISION_PROPOSED = "decision_proposed", "Decision to take"
+    DECISION_TAKEN = "decision_taken", "Decision taken"
+    DECISION_REVIEWED = "decision_reviewed", "Decision reviewed"
 
 
 class NotificationDelivery(models.TextChoices):

@@ -162,6 +162,7 @@ class DemoSize:
     milestones_per_initiative: int = 4  # for each generated initiative
     people_per_department: int = 4  # for each generated department: one lead, then contributors
     kpis: int = 0  # generated weekly KPIs (52 periods of history each) beyond the demo's own
+    contracts: int = 0  # generated dependency contracts beyond the demo's own 16
 
     def errors(self) -> dict[str, list[str]]:
         minimum = {
@@ -170,6 +171,7 @@ class DemoSize:
             "milestones_per_initiative": 1,
             "people_per_department": 1,
             "kpis": 0,
+            "contracts": 0,
         }
         why = {
             "departments": "",
@@ -177,6 +179,7 @@ class DemoSize:
             "milestones_per_initiative": "",
             "people_per_department": " (every generated department needs a lead)",
             "kpis": "",
+            "contracts": "",
         }
         return {
             name: [f"must be at least {low}{why[name]}; got {getattr(self, name)}."]
@@ -193,6 +196,7 @@ PROFILES: dict[str, DemoSize] = {
         milestones_per_initiative=4,
         people_per_department=5,
         kpis=2000,
+        contracts=1000,
     ),
     "L": DemoSize(
         departments=193,
@@ -200,6 +204,7 @@ PROFILES: dict[str, DemoSize] = {
         milestones_per_initiative=4,
         people_per_department=5,
         kpis=20000,
+        contracts=10000,
     ),
 }
 
@@ -224,6 +229,8 @@ class DemoReport:
     seconds: float
     progress_updated: int = 0
     recompute: dict | None = None  # the KPI recompute's report, None when it did not run
+    # The contracts' health sync and ripple sync after the recompute, None when it did not run.
+    contract_health: dict | None = None
 
     @property
     def changed(self) -> bool:
@@ -918,7 +925,16 @@ def demo_seed(
             )
             writer.created.update(kpis.created)
             writer.events.extend(kpis.events)
-            audit_events = writer.flush_audit()
+            # The dependency contracts link the plan's initiatives, milestones and KPIs.
+            from dependencies.demo import contract_demo_seed
+
+            contracts = contract_demo_seed(
+                org=blueprint, kpis=size.kpis, contracts=size.contracts, today=today, seed=seed,
+                stdout=stdout,
+            )  # fmt: skip
+            writer.created.update(contracts.created)
+            writer.events.extend(contracts.events)
+            audit_events = writer.flush_audit() + contracts.audited
             progress_updated = services.objective_progress_refresh() if writer.changed else 0
     except IntegrityError as exc:
         # Rows that are not the demo's hold one of its names (say a department called "Sales"
@@ -928,11 +944,15 @@ def demo_seed(
             f"written: {exc}. Seed an empty database, or rename or remove the clashing rows.",
             code="demo_conflict",
         ) from exc
-    recomputed = None
+    recomputed = contract_health = None
     if recompute:  # committed: results and exceptions exist right after seeding
         from kpis.demo import kpi_demo_recompute
 
         recomputed = kpi_demo_recompute(today=today, stdout=stdout)
+        # The contracts' health follows the recomputed KPIs; then the ripple of every exception.
+        from dependencies.demo import contract_demo_health
+
+        contract_health = contract_demo_health(today=today, stdout=stdout)
     return DemoReport(
         created=dict(writer.created),
         audit_events=audit_events,
@@ -941,6 +961,7 @@ def demo_seed(
         seconds=time.perf_counter() - started,
         progress_updated=progress_updated,
         recompute=recomputed,
+        contract_health=contract_health,
     )
 
 

@@ -9,8 +9,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("govern.api.urls")),
     path("api/v1/", include("kpis.api.urls")),
+    path("api/v1/", include("dependencies.api.urls")),
+    path("api/v1/", include("decisions.api.urls")),
     path("", include("govern.page_urls")),
     path("", include("kpis.urls")),
+    path("", include("dependencies.urls")),
+    path("", include("decisions.urls")),
 ]
 
 handler403 = "govern.views.error_403"

@@ -227,3 +227,23 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     link = factory.Sequence(lambda n: f"/exceptions/{n + 1}/")
     subject_type = "kpis.kpiexception"
     subject_id = factory.Sequence(lambda n: str(n + 1))
+
+
+class ContractFactory(factory.django.DjangoModelFactory):
+    """A draft contract due on a date, between two new departments, in the current plan."""
+
+    class Meta:
+        model = "dependencies.Contract"
+
+    code = factory.Sequence(lambda n: f"CTR-{n}")
+    title = factory.Sequence(lambda n: f"Contract {n}")
+    provider_department = factory.SubFactory(DepartmentFactory)
+    provider_owner = factory.SubFactory(PersonFactory)
+    consumer_department = factory.SubFactory(DepartmentFactory)
+    consumer_owner = factory.SubFactory(PersonFactory)
+    deliverable = "Castings, 2,000 units a week"
+    acceptance_criteria = "Delivered to the line, first-pass quality ≥ 98%"
+    due_date = dt.date(2026, 12, 31)
+    criticality = 3
+    plan_version = factory.LazyFunction(approved_plan_version)
+    status = "draft"

@@ -158,6 +158,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=7, minute=0),
         "kwargs": {},
     },
+    # After the nightly sweep (02:30), so the verdicts read freshly computed results.
+    "decisions-review-effectiveness-daily": {
+        "task": "decisions.review_effectiveness",
+        "schedule": crontab(hour=3, minute=30),
+        "kwargs": {},
+    },
 }
 
 # --- Cache ------------------------------------------------------------------------------------
@@ -212,6 +218,9 @@ SPECTACULAR_SETTINGS = {
         "PlanVersionStatusEnum": "govern.choices.PlanVersionStatus",
         "KpiStatusEnum": "kpis.choices.Status",
         "ImportStatusEnum": "kpis.choices.ImportStatus",
+        "AmendmentResponseEnum": "dependencies.choices.Response",
+        "ReallocationUnitEnum": "decisions.choices.ReallocationUnit",
+        "RoleEnum": "govern.choices.Role",
     },
 }
 
@@ -238,6 +247,12 @@ GOVERN_MEASUREMENTS_MAX_ROWS = env.int("GOVERN_MEASUREMENTS_MAX_ROWS", default=1
 GOVERN_IMPORT_MAX_BYTES = env.int("GOVERN_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 GOVERN_IMPORT_MAX_ROWS = env.int("GOVERN_IMPORT_MAX_ROWS", default=100_000)
 GOVERN_IMPORT_ASYNC_ROWS = env.int("GOVERN_IMPORT_ASYNC_ROWS", default=2_000)
+
+# --- Contract health (dependencies/services/health.py, docs/contract-health.md) ----------------
+# A contract due within this many days whose provider milestone is not done is at risk.
+GOVERN_CONTRACT_DUE_SOON_DAYS = env.int("GOVERN_CONTRACT_DUE_SOON_DAYS", default=14)
+# A service-level contract is breached when its KPI is red this many evaluated periods in a row.
+GOVERN_CONTRACT_BREACH_RED_PERIODS = env.int("GOVERN_CONTRACT_BREACH_RED_PERIODS", default=2)
 
 LOGGING = {
     "version": 1,

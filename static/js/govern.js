@@ -33,4 +33,15 @@
   ready(function () {
     document.querySelectorAll("[data-progress-form]").forEach(syncProgressForm);
   });
+
+  // Ripple panels answer 400/404 with a fragment that says why: show it in place of the
+  // "Loading…" placeholder (htmx leaves error responses unswapped by default).
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var source = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var status = event.detail.xhr.status;
+    if (source && source.closest(".ripple-placeholder") && status >= 400 && status < 500) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
 })();

@@ -15,11 +15,13 @@ from tests.factories import KpiFactory
 TINY = {
     "profile": "demo",
     "kpis": 50,
+    "contracts": 30,
     "sample": 10,
     "ingest_rows": 300,
     "batch": 100,
     "incremental_runs": 3,
     "repeat": 1,
+    "ripple_samples": 10,
     "today": "2026-03-16",
     "allow_sqlite": True,
 }
@@ -60,6 +62,17 @@ def test_bench_prints_every_figure_with_its_ratio_and_goal_on_a_tiny_organisatio
     for page in ("/kpis/", "/exceptions/", "KPI detail (PROC-OTD)", "/readyz"):
         assert page in printed
     assert KpiResult.objects.exists()
+    # 9. the ripple over the dependency graph, against the recursive CTE
+    assert "== 9. Ripple (dependency graph) ==" in printed
+    ripple = {m[1]: m[2] for m in re.finditer(r"^\| (9\.\d) \| (.+) \|$", printed, re.M)}
+    assert sorted(ripple) == ["9.1", "9.2", "9.3", "9.4"]
+    assert re.search(r"\| ≤ 50 ms p95 \| (PASS|MISS)$", ripple["9.2"]), ripple["9.2"]
+    assert re.search(r"\| ≤ 2 s \| (PASS|MISS)$", ripple["9.4"]), ripple["9.4"]
+    assert "recursive CTE p50" in ripple["9.2"]
+    sets = re.search(r"its set equals the engine's for (\d+) of (\d+) starts", printed)
+    assert sets[1] == sets[2] != "0"
+    assert re.search(r"again with nothing changed: [\d.]+ m?s, 0 rows written", printed)
+    assert "46 contracts" in printed  # the story's 16 and 30 generated, in the environment
 
 
 @pytest.mark.django_db

@@ -5,6 +5,7 @@ Thin: parses the options, calls `govern.demo.demo_seed` and prints its report.
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -13,6 +14,7 @@ from govern.errors import ApplicationError
 
 SIZE_OPTIONS = (
     "departments", "initiatives", "milestones_per_initiative", "people_per_department", "kpis",
+    "contracts",
 )  # fmt: skip
 
 
@@ -20,8 +22,9 @@ class Command(BaseCommand):
     help = (
         "Build the demo organisation (Northwind Castings: departments, people for every role, "
         "objectives, initiatives, milestones, plan versions, 33 KPIs with 18 months of targets "
-        "and actuals telling the supply-chain story) or a larger generated one, then recompute "
-        "KPI results and exceptions. Deterministic and idempotent: a second run with the same "
+        "and actuals telling the supply-chain story, 16 dependency contracts between the "
+        "departments) or a larger generated one, then recompute KPI results, contract health "
+        "and exceptions. Deterministic and idempotent: a second run with the same "
         "options changes nothing."
     )
 
@@ -32,8 +35,9 @@ class Command(BaseCommand):
             default="demo",
             help="preset size: demo (the hand-written organisation), M (40 departments, 1,000 "
             "initiatives, 2,000 generated weekly KPIs with 52 periods of targets and actuals: "
-            "~104,000 of each) or L (200 departments, 5,000 initiatives, 20,000 milestones, "
-            "20,000 generated weekly KPIs with 52 periods: ~1.04 M targets and 1.04 M actuals)",
+            "~104,000 of each, 1,000 contracts) or L (200 departments, 5,000 initiatives, 20,000 "
+            "milestones, 20,000 generated weekly KPIs with 52 periods: ~1.04 M targets and 1.04 M "
+            "actuals, 10,000 contracts)",
         )
         parser.add_argument(
             "--departments", type=int, help="generated departments beyond the seven named ones"
@@ -57,9 +61,16 @@ class Command(BaseCommand):
             "actuals",
         )
         parser.add_argument(
+            "--contracts",
+            type=int,
+            help="generated dependency contracts beyond the demo's own 16, between the generated "
+            "departments (the named ones when there are none), agreed with version 1 for most",
+        )
+        parser.add_argument(
             "--no-recompute",
             action="store_true",
-            help="skip the KPI recompute after seeding (results and exceptions stay empty)",
+            help="skip the KPI recompute and the contracts' health check after seeding "
+            "(results, contract health and exceptions stay empty)",
         )
         parser.add_argument(
             "--seed",
@@ -76,6 +87,9 @@ class Command(BaseCommand):
         today = _parse_today(options["today"])
         size = demo_size(options["profile"], **{name: options[name] for name in SIZE_OPTIONS})
         self.stdout.write(f"Building the demo organisation (profile {options['profile']}) …")
+        # The demo people are fictional: their notifications stay in the app, never emailed.
+        backend = settings.EMAIL_BACKEND
+        settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
         try:
             report = demo_seed(
                 size=size,
@@ -91,6 +105,8 @@ class Command(BaseCommand):
                 for message in messages
             ]
             raise CommandError(" ".join([exc.message, *problems])) from exc
+        finally:
+            settings.EMAIL_BACKEND = backend
 
         if report.changed:
             self.stdout.write(

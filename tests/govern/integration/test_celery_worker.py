@@ -43,6 +43,9 @@ def test_nothing_is_queued_when_the_transaction_rolls_back(live_worker, pmo):
     initiative = InitiativeFactory(objectives=[objective])
     milestone = MilestoneFactory(initiative=initiative, owner=pmo)
     redis_client = celery_app.connection_for_write().default_channel.client
+    # creating them committed at once and queued the dependency graph's ripple sync: let the
+    # worker take it so the queue holds only what the change below might send
+    assert wait_for(lambda: redis_client.llen(live_worker) == 0), "the worker left work queued"
 
     # when: the change is rolled back
     def change_then_abort() -> None:

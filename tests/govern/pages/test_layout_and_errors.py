@@ -64,8 +64,9 @@ def test_the_navigation_hides_admin_from_people_who_are_not_staff(client, viewer
     # then
     nav = text(response).split("No approved plan", 1)[0].strip()
     assert nav == (
-        "Skip to content Govern Dashboard Objectives Initiatives Exceptions KPIs People "
-        "Departments Plans"
+        "Skip to content Govern Dashboard Objectives Initiatives Exceptions Decisions KPIs "
+        "Contracts "
+        "People Departments Plans"
     )
     assert reverse("admin:index") not in response.content.decode()
 

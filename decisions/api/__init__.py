@@ -1,0 +1,1 @@
+"""The decision log API under /api/v1/."""
