@@ -40,3 +40,36 @@ class LogEntryKind(models.TextChoices):
     DECISION_DECIDED = "decision_decided", "Decision taken"
     DECISION_SUPERSEDED = "decision_superseded", "Decision superseded"
     EFFECTIVENESS_REVIEWED = "effectiveness_reviewed", "Effectiveness reviewed"
+
+
+class TriggerBasis(models.TextChoices):
+    """What a contingency plan watches: the measured actual, or the engine's forecast."""
+
+    ACTUAL = "actual", "Actual"
+    FORECAST = "forecast", "Forecast"
+
+
+class SessionCadence(models.TextChoices):
+    WEEKLY_OPERATIONS = "weekly_operations", "Weekly operations review"
+    MONTHLY_BUSINESS = "monthly_business", "Monthly business review"
+
+
+class SessionStatus(models.TextChoices):
+    """planned → in progress (the agenda is being walked) → closed (the minutes are final)."""
+
+    PLANNED = "planned", "Planned"
+    IN_PROGRESS = "in_progress", "In progress"
+    CLOSED = "closed", "Closed"
+
+
+class AgendaItemKind(models.TextChoices):
+    EXCEPTION = "exception", "Open exception"
+    DECISION_REVIEW = "decision_review", "Decision due for review"
+    CONTRACT_AT_RISK = "contract_at_risk", "Contract at risk"
+
+
+class AgendaOutcome(models.TextChoices):
+    PENDING = "pending", "Not yet discussed"
+    DECIDED = "decided", "Decided"
+    DEFERRED = "deferred", "Deferred"
+    NOTED = "noted", "Noted, no decision needed"

@@ -10,18 +10,23 @@ included, carries a hash over its canonical content and the previous entry's has
 
 from __future__ import annotations
 
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from decisions.choices import (
+    AgendaItemKind,
+    AgendaOutcome,
     DecisionStatus,
     Effectiveness,
     ExpectedEffectKind,
     LogEntryKind,
     ReallocationUnit,
+    SessionCadence,
+    SessionStatus,
+    TriggerBasis,
 )
 from govern.choices import Role
 from govern.models import Department, Initiative, Objective, Person
@@ -96,6 +101,22 @@ class Decision(models.Model):
     decided_by_role = models.CharField(max_length=20, choices=Role.choices, blank=True)
     decided_on = models.DateField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # Where it came from, optionally: the contingency plan that proposed it, the review session
+    # it was logged in.
+    contingency_plan = models.ForeignKey(
+        "ContingencyPlan",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="decisions",
+    )
+    review_session = models.ForeignKey(
+        "ReviewSession",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="decisions",
+    )
     supersedes = models.OneToOneField(
         "self",
         null=True,
@@ -229,3 +250,303 @@ class LogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.get_kind_display()}"
+
+
+# --- Contingency plans ----------------------------------------------------------------------------
+
+
+class ContingencyPlan(models.Model):
+    """A pre-agreed response attached to a KPI: "if it misses by `threshold_pct`% (or is forecast
+    to) for `periods` consecutive periods, then do `response`, owned by `owner`". When the engine
+    sees the trigger it proposes a decision from the plan (docs/contingency-plans.md)."""
+
+    kpi = models.ForeignKey(Kpi, on_delete=models.PROTECT, related_name="contingency_plans")
+    name = models.CharField(max_length=200)
+    trigger_basis = models.CharField(
+        max_length=10, choices=TriggerBasis.choices, default=TriggerBasis.ACTUAL
+    )
+    threshold_pct = models.FloatField(
+        validators=[MinValueValidator(0.1), MaxValueValidator(1000), validate_finite],
+        help_text="Adverse variance, in % of plan, at or beyond which a period counts.",
+    )
+    periods = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(24)],
+        help_text="How many consecutive periods must be at or beyond the threshold.",
+    )
+    response = models.TextField(help_text="The pre-agreed response: what will be done.")
+    owner = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="contingency_plans")
+    enabled = models.BooleanField(default=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_by = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    disabled_reason = models.TextField(blank=True)
+    last_triggered_at = models.DateTimeField(null=True, blank=True)
+    trigger_count = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    audit_fields = (
+        "kpi", "name", "trigger_basis", "threshold_pct", "periods", "response", "owner", "enabled",
+    )
+
+    class Meta:
+        ordering = ("kpi__code", "name")
+        indexes = [models.Index(fields=["kpi", "enabled"], name="contingency_kpi_enabled")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kpi", "name"],
+                name="contingency_unique_name_per_kpi",
+                violation_error_message="This KPI already has a contingency plan of that name.",
+            ),
+            models.CheckConstraint(
+                condition=Q(threshold_pct__gt=0), name="contingency_threshold_positive"
+            ),
+            models.CheckConstraint(condition=Q(periods__gte=1), name="contingency_periods_min"),
+            models.CheckConstraint(
+                condition=Q(trigger_basis__in=TriggerBasis.values),
+                name="contingency_basis_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("contingency-detail", args=[self.pk])
+
+
+class ContingencyReallocation(models.Model):
+    """One line of the plan's reallocation template, copied onto the decision it proposes."""
+
+    plan = models.ForeignKey(
+        ContingencyPlan, on_delete=models.CASCADE, related_name="reallocations"
+    )
+    from_initiative = models.ForeignKey(
+        Initiative, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    from_department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_initiative = models.ForeignKey(
+        Initiative, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    amount = models.DecimalField(max_digits=14, decimal_places=2, validators=[MinValueValidator(0)])
+    unit = models.CharField(max_length=15, choices=ReallocationUnit.choices)
+
+    class Meta:
+        ordering = ("plan", "id")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(from_initiative__isnull=False) | Q(from_department__isnull=False),
+                name="contingency_line_has_source",
+                violation_error_message="Say where the resources come from.",
+            ),
+            models.CheckConstraint(
+                condition=Q(to_initiative__isnull=False) | Q(to_department__isnull=False),
+                name="contingency_line_has_target",
+                violation_error_message="Say where the resources go.",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="contingency_line_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.get_unit_display()}"
+
+
+# --- Review sessions ------------------------------------------------------------------------------
+
+
+class ReviewSession(models.Model):
+    """A review whose agenda is generated from the exceptions (docs/review-sessions.md)."""
+
+    title = models.CharField(max_length=200)
+    cadence = models.CharField(max_length=20, choices=SessionCadence.choices)
+    scheduled_for = models.DateTimeField()
+    departments = models.ManyToManyField(
+        Department,
+        blank=True,
+        related_name="review_sessions",
+        help_text="The scope; none means the whole organisation.",
+    )
+    attendees = models.ManyToManyField(Person, blank=True, related_name="review_sessions")
+    chair = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    agenda_share = models.FloatField(
+        default=0.2,
+        validators=[MinValueValidator(0.01), MaxValueValidator(1.0)],
+        help_text="The share of open exceptions, worst first, that make the agenda.",
+    )
+    status = models.CharField(
+        max_length=12, choices=SessionStatus.choices, default=SessionStatus.PLANNED
+    )
+    agenda_generated_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    minutes_summary = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    audit_fields = ("title", "cadence", "scheduled_for", "status", "agenda_share", "chair")
+
+    class Meta:
+        ordering = ("-scheduled_for", "-id")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=SessionStatus.values), name="review_session_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(agenda_share__gt=0) & Q(agenda_share__lte=1),
+                name="review_session_share_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("session-detail", args=[self.pk])
+
+
+class AgendaItem(models.Model):
+    """One item of a session's generated agenda, and what the session made of it."""
+
+    session = models.ForeignKey(
+        ReviewSession, on_delete=models.CASCADE, related_name="agenda_items"
+    )
+    position = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=20, choices=AgendaItemKind.choices)
+    exception = models.ForeignKey(
+        KpiException, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decision = models.ForeignKey(
+        Decision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The decision due for its effectiveness review.",
+    )
+    contract = models.ForeignKey(
+        "dependencies.Contract",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # A snapshot of what was on the agenda, kept however the subject changes later.
+    title = models.CharField(max_length=255)
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    severity = models.FloatField(null=True, blank=True)
+    outcome = models.CharField(
+        max_length=10, choices=AgendaOutcome.choices, default=AgendaOutcome.PENDING
+    )
+    note = models.TextField(blank=True)
+    action_owner = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deferred_to = models.DateField(null=True, blank=True)
+    outcome_decision = models.ForeignKey(
+        Decision, null=True, blank=True, on_delete=models.SET_NULL, related_name="agenda_items",
+        help_text="The decision logged for this item in the session.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("session", "position")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "position"], name="agenda_item_unique_position"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=AgendaItemKind.values), name="agenda_item_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=AgendaOutcome.values), name="agenda_item_outcome_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.title}"
+
+
+# --- Alignment assessments ------------------------------------------------------------------------
+
+
+SCORE_VALIDATORS = [MinValueValidator(1), MaxValueValidator(5)]
+
+
+class AlignmentAssessment(models.Model):
+    """How aligned one leader of a department is, in one period (a quarter): scores 1–5."""
+
+    period = models.DateField(help_text="The first day of the quarter assessed.")
+    leader = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="alignment_assessments"
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="alignment_assessments"
+    )
+    understanding = models.PositiveSmallIntegerField(
+        validators=SCORE_VALIDATORS, help_text="Understanding of the objectives, 1–5."
+    )
+    commitment = models.PositiveSmallIntegerField(
+        validators=SCORE_VALIDATORS, help_text="Commitment to them, 1–5."
+    )
+    resources = models.PositiveSmallIntegerField(
+        validators=SCORE_VALIDATORS, help_text="Adequacy of the resources, 1–5."
+    )
+    resistance_notes = models.TextField(blank=True)
+    assessed_by = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    audit_fields = (
+        "period", "leader", "department", "understanding", "commitment", "resources",
+        "resistance_notes",
+    )
+
+    class Meta:
+        ordering = ("-period", "department__name", "leader__last_name")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "leader", "department"],
+                name="alignment_one_per_leader_period",
+                violation_error_message=(
+                    "This leader already has an assessment for this department and quarter."
+                ),
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{name}__gte": 1}) & Q(**{f"{name}__lte": 5}),
+                    name=f"alignment_{name}_range",
+                )
+                for name in ("understanding", "commitment", "resources")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.leader} · {self.department} · {self.period:%Y-%m}"
+
+    @property
+    def score(self) -> float:
+        """The mean of the three scores."""
+        return round((self.understanding + self.commitment + self.resources) / 3, 2)

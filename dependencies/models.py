@@ -352,3 +352,31 @@ class Amendment(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("contract-detail", args=[self.contract_id]) + f"#amendment-{self.number}"
+
+
+class PlanContract(models.Model):
+    """A contract's terms as one plan version holds them: copied from the live contract when a
+    draft plan version is made from the current one, and frozen for the outgoing version when the
+    next is approved, so any two versions compare (added, changed, removed) however the contracts
+    move on. `included` False: the PMO has dropped the contract from the draft (docs/plan-versions.md)."""
+
+    plan_version = models.ForeignKey(
+        PlanVersion, on_delete=models.CASCADE, related_name="contract_terms"
+    )
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="plan_terms")
+    # The contract version the terms were copied from (0: not yet agreed, no version).
+    version_number = models.PositiveIntegerField(default=0)
+    terms = models.JSONField()
+    included = models.BooleanField(default=True)
+    copied_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("plan_version", "contract__code")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan_version", "contract"], name="plan_contract_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan_version} · {self.contract.code}"

@@ -30,7 +30,11 @@ class MilestoneStatus(models.TextChoices):
 
 
 class PlanVersionStatus(models.TextChoices):
+    """draft → proposed (by the PMO) → approved (by an executive: the one current version) →
+    superseded (when the next is approved). A proposed version can go back to draft."""
+
     DRAFT = "draft", "Draft"
+    PROPOSED = "proposed", "Proposed for approval"
     APPROVED = "approved", "Approved (current)"
     SUPERSEDED = "superseded", "Superseded"
 

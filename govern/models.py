@@ -378,6 +378,18 @@ class PlanVersion(TimeStampedModel):
     created_by = models.ForeignKey(
         Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    based_on = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="successors",
+        help_text="The version this draft was copied from (its targets and contract terms).",
+    )
+    proposed_by = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    proposed_at = models.DateTimeField(null=True, blank=True)
     approved_by = models.ForeignKey(
         Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -386,7 +398,9 @@ class PlanVersion(TimeStampedModel):
 
     objects = RestrictedQuerySet.as_manager()
 
-    audit_fields = ("name", "description", "status", "approved_by", "approved_at")
+    audit_fields = (
+        "name", "description", "status", "proposed_by", "proposed_at", "approved_by", "approved_at",
+    )
 
     class Meta:
         ordering = ("-created_at",)
@@ -398,7 +412,8 @@ class PlanVersion(TimeStampedModel):
                 violation_error_message="Another plan version is already the current one.",
             ),
             models.CheckConstraint(
-                condition=Q(status=PlanVersionStatus.DRAFT) | Q(approved_at__isnull=False),
+                condition=Q(status__in=(PlanVersionStatus.DRAFT, PlanVersionStatus.PROPOSED))
+                | Q(approved_at__isnull=False),
                 name="plan_version_approved_has_date",
             ),
             models.CheckConstraint(

@@ -53,6 +53,8 @@ class ExceptionKind(models.TextChoices):
     MILESTONE_OVERDUE = "milestone_overdue", "Milestone overdue"
     CONTRACT_AT_RISK = "contract_at_risk", "Contract at risk"
     CONTRACT_BREACHED = "contract_breached", "Contract breached"
+    GOVERNANCE = "governance", "Target-gaming signal"
+    ALIGNMENT = "alignment", "Alignment"
 
 
 class ExceptionStatus(models.TextChoices):

@@ -320,6 +320,10 @@ class KpiException(models.Model):
         on_delete=models.CASCADE,
         related_name="exceptions",
     )
+    # The leader an `alignment` exception is about ("person:<id>").
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     department = models.ForeignKey(
         Department, on_delete=models.PROTECT, related_name="kpi_exceptions"
     )
@@ -373,7 +377,8 @@ class KpiException(models.Model):
             models.CheckConstraint(
                 condition=Q(kpi__isnull=False)
                 | Q(milestone__isnull=False)
-                | Q(contract__isnull=False),
+                | Q(contract__isnull=False)
+                | Q(person__isnull=False),
                 name="exception_has_subject",
             ),
             models.CheckConstraint(

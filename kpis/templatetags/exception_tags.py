@@ -19,6 +19,8 @@ TONES = {
         ExceptionKind.MILESTONE_OVERDUE: "danger",
         ExceptionKind.CONTRACT_AT_RISK: "warning",
         ExceptionKind.CONTRACT_BREACHED: "danger",
+        ExceptionKind.GOVERNANCE: "danger",
+        ExceptionKind.ALIGNMENT: "warning",
     },
     "status": {
         ExceptionStatus.OPEN: "warning",
