@@ -293,7 +293,14 @@ class ContingencyPlan(models.Model):
     objects = RestrictedQuerySet.as_manager()
 
     audit_fields = (
-        "kpi", "name", "trigger_basis", "threshold_pct", "periods", "response", "owner", "enabled",
+        "kpi",
+        "name",
+        "trigger_basis",
+        "threshold_pct",
+        "periods",
+        "response",
+        "owner",
+        "enabled",
     )
 
     class Meta:
@@ -437,7 +444,11 @@ class AgendaItem(models.Model):
         KpiException, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     decision = models.ForeignKey(
-        Decision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        Decision,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="The decision due for its effectiveness review.",
     )
     contract = models.ForeignKey(
@@ -462,7 +473,11 @@ class AgendaItem(models.Model):
     )
     deferred_to = models.DateField(null=True, blank=True)
     outcome_decision = models.ForeignKey(
-        Decision, null=True, blank=True, on_delete=models.SET_NULL, related_name="agenda_items",
+        Decision,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="agenda_items",
         help_text="The decision logged for this item in the session.",
     )
     updated_at = models.DateTimeField(auto_now=True)
@@ -520,7 +535,12 @@ class AlignmentAssessment(models.Model):
     objects = RestrictedQuerySet.as_manager()
 
     audit_fields = (
-        "period", "leader", "department", "understanding", "commitment", "resources",
+        "period",
+        "leader",
+        "department",
+        "understanding",
+        "commitment",
+        "resources",
         "resistance_notes",
     )
 

@@ -358,7 +358,8 @@ class PlanContract(models.Model):
     """A contract's terms as one plan version holds them: copied from the live contract when a
     draft plan version is made from the current one, and frozen for the outgoing version when the
     next is approved, so any two versions compare (added, changed, removed) however the contracts
-    move on. `included` False: the PMO has dropped the contract from the draft (docs/plan-versions.md)."""
+    move on. `included` False: the PMO has dropped the contract from the draft
+    (docs/plan-versions.md)."""
 
     plan_version = models.ForeignKey(
         PlanVersion, on_delete=models.CASCADE, related_name="contract_terms"

@@ -399,7 +399,13 @@ class PlanVersion(TimeStampedModel):
     objects = RestrictedQuerySet.as_manager()
 
     audit_fields = (
-        "name", "description", "status", "proposed_by", "proposed_at", "approved_by", "approved_at",
+        "name",
+        "description",
+        "status",
+        "proposed_by",
+        "proposed_at",
+        "approved_by",
+        "approved_at",
     )
 
     class Meta:
