@@ -1,7 +1,7 @@
 """The decision log pages, named `decision-<action>` (the navigation marks them by that prefix).
 There is no edit and no delete: a correction supersedes."""
 
-from django.urls import path
+from django.urls import include, path
 
 from decisions import views
 
@@ -11,4 +11,7 @@ urlpatterns = [
     path("decisions/<int:pk>/", views.decision_detail, name="decision-detail"),
     path("decisions/<int:pk>/decide/", views.decision_decide, name="decision-decide"),
     path("decisions/<int:pk>/supersede/", views.decision_supersede, name="decision-supersede"),
+    path("", include("decisions.urls_contingency")),
+    path("", include("decisions.urls_sessions")),
+    path("", include("decisions.urls_alignment")),
 ]

@@ -6,4 +6,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("decisions.api.urls_decisions")),
     path("", include("decisions.api.urls_metrics")),
+    path("", include("decisions.api.urls_contingency")),
+    path("", include("decisions.api.urls_sessions")),
+    path("", include("decisions.api.urls_alignment")),
 ]

@@ -1,0 +1,3 @@
+"""The alignment API."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The contingency API."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Alignment assessment pages, named `alignment-<action>`."""
+
+urlpatterns: list = []

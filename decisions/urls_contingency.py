@@ -1,0 +1,3 @@
+"""Contingency plan pages, named `contingency-<action>`."""
+
+urlpatterns: list = []

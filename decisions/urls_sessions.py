@@ -1,0 +1,3 @@
+"""Review session pages, named `session-<action>`."""
+
+urlpatterns: list = []
