@@ -57,7 +57,7 @@ CONTENT_FIELDS = (
     "exception_id", "initiative_id", "contract_id", "objective_id", "tradeoff_objective_id",
     "tradeoff_initiative_id", "tradeoff_statement", "expected_kpi_id", "expected_kind",
     "expected_value", "review_date", "proposed_by_name", "supersedes_id", "cross_department",
-    "created_at",
+    "contingency_plan_id", "review_session_id", "created_at",
 )  # fmt: skip
 LINE_FIELDS = (
     "id", "from_initiative_id", "from_department_id", "to_initiative_id", "to_department_id",

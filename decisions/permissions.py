@@ -12,9 +12,18 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from decisions.models import Decision, LogEntry, Reallocation
+from decisions.models import (
+    AgendaItem,
+    AlignmentAssessment,
+    ContingencyPlan,
+    ContingencyReallocation,
+    Decision,
+    LogEntry,
+    Reallocation,
+    ReviewSession,
+)
 from govern.choices import Role
-from govern.permissions import VIEW, Scope, register, scope_for
+from govern.permissions import ADD, CHANGE, VIEW, Scope, register, scope_for
 
 PROPOSE = "propose"  # record a decision as proposed, for someone with authority to decide
 DECIDE = "decide"  # take a decision (or supersede one): the authority rules above
@@ -110,6 +119,70 @@ def who_decides(*, department, cross_department: bool) -> str:
     )
 
 
+def _contingency_rule(s: Scope, action: str) -> Q | bool:
+    """Seen by whoever sees its KPI's department; defined, changed and disabled by the PMO and
+    the leads of that department. Never deleted (disable it): the decisions it proposed name it."""
+    if action == VIEW:
+        return s.reads_everything or Q(kpi__department_id__in=s.departments)
+    if action in (ADD, CHANGE):
+        return s.is_pmo or Q(kpi__department_id__in=s.lead_departments)
+    return False
+
+
+def _contingency_line_rule(s: Scope, action: str) -> Q | bool:
+    if action == VIEW:
+        return s.reads_everything or Q(plan__kpi__department_id__in=s.departments)
+    return False  # written with their plan
+
+
+def _sessions_in_scope(s: Scope) -> Q:
+    """Sessions of the whole organisation (no departments), of one of the user's departments,
+    or that the user attends."""
+    scoped = ReviewSession.departments.through.objects.filter(
+        department_id__in=s.departments
+    ).values("reviewsession_id")
+    attended = ReviewSession.attendees.through.objects.filter(person_id=s.user_id).values(
+        "reviewsession_id"
+    )
+    unscoped = ReviewSession.departments.through.objects.values("reviewsession_id")
+    return Q(pk__in=scoped) | Q(pk__in=attended) | ~Q(pk__in=unscoped)
+
+
+def _session_rule(s: Scope, action: str) -> Q | bool:
+    """Seen by the organisation in its scope; planned, run and closed by the PMO, executives and
+    the chair."""
+    if action == VIEW:
+        return s.reads_everything or _sessions_in_scope(s)
+    if action in (ADD, CHANGE):
+        return s.reads_everything or Q(chair_id=s.user_id)
+    return False  # the minutes are a record: never deleted
+
+
+def _agenda_item_rule(s: Scope, action: str) -> Q | bool:
+    if action == VIEW:
+        return s.reads_everything or Q(
+            session_id__in=ReviewSession.objects.filter(_sessions_in_scope(s)).values("pk")
+        )
+    if action == CHANGE:
+        return s.reads_everything or Q(session__chair_id=s.user_id)
+    return False
+
+
+def _alignment_rule(s: Scope, action: str) -> Q | bool:
+    """Assessments of people are sensitive: the PMO and executives see and record them; a
+    leader sees their own."""
+    if action == VIEW:
+        return s.reads_everything or Q(leader_id=s.user_id)
+    if action in (ADD, CHANGE):
+        return s.reads_everything
+    return False
+
+
 register(Decision, _decision_rule)
+register(ContingencyPlan, _contingency_rule)
+register(ContingencyReallocation, _contingency_line_rule)
+register(ReviewSession, _session_rule)
+register(AgendaItem, _agenda_item_rule)
+register(AlignmentAssessment, _alignment_rule)
 register(Reallocation, _reallocation_rule)
 register(LogEntry, _log_entry_rule)

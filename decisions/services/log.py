@@ -24,7 +24,7 @@ from django.utils import timezone
 from decisions import chain
 from decisions import permissions as decision_perms
 from decisions.choices import DecisionStatus, ExpectedEffectKind, LogEntryKind, ReallocationUnit
-from decisions.models import Decision, Reallocation
+from decisions.models import ContingencyPlan, Decision, Reallocation, ReviewSession
 from dependencies.models import Contract
 from govern.audit import record
 from govern.choices import AuditAction, NotificationKind, Role
@@ -52,6 +52,8 @@ LINKS: dict[str, type[models.Model]] = {
     "tradeoff_objective": Objective,
     "tradeoff_initiative": Initiative,
     "expected_kpi": Kpi,
+    "contingency_plan": ContingencyPlan,  # set by the contingency engine when it proposes one
+    "review_session": ReviewSession,  # the session it was logged in
 }
 LINE_LINKS: dict[str, type[models.Model]] = {
     "from_initiative": Initiative,
