@@ -953,6 +953,12 @@ def demo_seed(
         from dependencies.demo import contract_demo_health
 
         contract_health = contract_demo_health(today=today, stdout=stdout)
+        # The decisions (and the rest of the governance story) answer those exceptions.
+        from decisions.demo import seed as governance_demo_seed
+
+        governance = governance_demo_seed(today=today, stdout=stdout)
+        writer.created.update(governance.created)
+        audit_events += governance.audited
     return DemoReport(
         created=dict(writer.created),
         audit_events=audit_events,

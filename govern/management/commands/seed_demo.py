@@ -24,8 +24,8 @@ class Command(BaseCommand):
         "objectives, initiatives, milestones, plan versions, 33 KPIs with 18 months of targets "
         "and actuals telling the supply-chain story, 16 dependency contracts between the "
         "departments) or a larger generated one, then recompute KPI results, contract health "
-        "and exceptions. Deterministic and idempotent: a second run with the same "
-        "options changes nothing."
+        "and exceptions and log the decisions that answer them. Deterministic and idempotent: a "
+        "second run with the same options changes nothing."
     )
 
     def add_arguments(self, parser) -> None:
