@@ -158,7 +158,7 @@ class DemoSize:
     """How large an organisation to build. The hand-written demo is always included."""
 
     departments: int = 0  # generated departments beyond the seven named ones
-    initiatives: int = 15  # in total, the demo's own 15 included
+    initiatives: int = 16  # in total, the demo's own 16 included
     milestones_per_initiative: int = 4  # for each generated initiative
     people_per_department: int = 4  # for each generated department: one lead, then contributors
     kpis: int = 0  # generated weekly KPIs (52 periods of history each) beyond the demo's own
@@ -430,6 +430,14 @@ _DEMO_INITIATIVES = (
        None),
       ("First ten distributor-sourced orders", "sales.lead", 70, _PLANNED, None),
       ("Programme review with the executive team", "sales.lead", 180, _PLANNED, None))),
+    ("SALES", "Mid-market launch campaign: trade fairs and co-marketing", "sales.lead", -60,
+     150, 110_000, "1.0", _ACTIVE, ("Win 40 new mid-market OEM accounts",),
+     "Marketing for the mid-market push: stands at the Hannover and Poznań trade fairs, a "
+     "co-marketing fund for the first distributors and a case-study campaign for OEM buyers.",
+     (("Campaign plan and agency brief approved", "sales.lead", -45, _DONE, -47),
+      ("Hannover trade-fair stand booked and designed", "sales.analyst", 40, _DOING, None),
+      ("Co-marketing fund opened to the first distributors", "sales.lead", 90, _PLANNED,
+       None))),
     ("SALES", "Key-account plans for the top 30 mid-market OEMs", "sales.analyst", -90, 90,
      35_000, "1.0", _ACTIVE, ("Win 40 new mid-market OEM accounts",),
      "Written account plans with share of wallet, white spaces and a joint 12-month forecast "

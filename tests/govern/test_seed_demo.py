@@ -120,12 +120,12 @@ def test_the_demo_builds_the_named_organisation():
     assert set(annual.values_list("start_date", "end_date")) == {
         (dt.date(2026, 1, 1), dt.date(2026, 12, 31))
     }
-    assert Initiative.objects.count() == 15
+    assert Initiative.objects.count() == 16
     assert Initiative.objects.filter(objectives=None).count() == 0
-    assert Milestone.objects.count() == 53
+    assert Milestone.objects.count() == 56
     assert dict(
         Initiative.objects.values_list("status").annotate(n=Count("pk")).order_by("status")
-    ) == {"active": 12, "completed": 1, "on_hold": 1, "proposed": 1}
+    ) == {"active": 13, "completed": 1, "on_hold": 1, "proposed": 1}
 
 
 def test_the_demo_has_done_in_progress_and_overdue_milestones():
@@ -151,7 +151,7 @@ def test_the_demo_has_done_in_progress_and_overdue_milestones():
     done = Milestone.objects.filter(status=MilestoneStatus.DONE)
     assert dict(
         Milestone.objects.values_list("status").annotate(n=Count("pk")).order_by("status")
-    ) == {"done": 23, "in_progress": 11, "planned": 19}
+    ) == {"done": 24, "in_progress": 12, "planned": 20}
     assert done.filter(completed_date__gt=TODAY).count() == 0
     assert Milestone.objects.filter(due_date__lt=F("initiative__start_date")).count() == 0
 
@@ -205,14 +205,14 @@ def test_the_demo_is_written_through_the_audit_trail():
     # then: the organisation and its KPIs (the contracts' story is audited by the contract
     # services themselves: tests/dependencies/test_demo_contracts.py)
     events = AuditEvent.objects.exclude(subject_type__startswith="dependencies.")
-    assert events.count() == 151
+    assert events.count() == 155
     assert set(events.values_list("reason", flat=True)) == {"Demo organisation"}
     assert sorted(
         (subject_type, events.filter(subject_type=subject_type).count())
         for subject_type in set(events.values_list("subject_type", flat=True))
     ) == [
-        ("govern.department", 7), ("govern.initiative", 15), ("govern.membership", 14),
-        ("govern.milestone", 53), ("govern.objective", 12), ("govern.person", 14),
+        ("govern.department", 7), ("govern.initiative", 16), ("govern.membership", 14),
+        ("govern.milestone", 56), ("govern.objective", 12), ("govern.person", 14),
         ("govern.planversion", 3), ("kpis.kpi", 33),
     ]  # fmt: skip
     assert set(
@@ -249,7 +249,7 @@ def test_every_seeded_row_passes_the_models_own_validation():
 
     # then
     assert invalid == {}
-    assert Milestone.objects.filter(initiative__name__contains="(PRJ-").count() == 25 * 5
+    assert Milestone.objects.filter(initiative__name__contains="(PRJ-").count() == 24 * 5
 
 
 def test_objective_progress_is_computed_after_seeding():
@@ -361,7 +361,7 @@ def test_size_parameters_produce_the_requested_counts():
     # then (69 of the audit events are the 16 demo contracts' story, through the services)
     assert counts() == {
         "Department": 10, "Person": 20, "Membership": 20, "Objective": 15, "Initiative": 20,
-        "Milestone": 63, "PlanVersion": 2, "AuditEvent": 184 + 69,
+        "Milestone": 64, "PlanVersion": 2, "AuditEvent": 185 + 69,
     }  # fmt: skip
     generated = Department.objects.exclude(
         code__in=["SALES", "PROC", "PROD", "LOG", "FIN", "CS", "PMO"]
@@ -379,7 +379,7 @@ def test_size_parameters_produce_the_requested_counts():
         Objective.objects.filter(department__code="PROD-P01").values_list("title", "parent__title")
     ) == [("Plant 1 Production: hold schedule adherence at 92%", "On-time-in-full delivery ≥ 95%")]
     extra = Initiative.objects.filter(name__contains="(PRJ-")
-    assert extra.count() == 5
+    assert extra.count() == 4
     assert {i.milestones.count() for i in extra} == {2}
     assert extra.filter(objectives=None).count() == 0
 
@@ -390,7 +390,7 @@ def test_a_profile_can_be_overridden_option_by_option():
 
     # then: M's five people per generated department and four milestones per initiative remain
     assert (Department.objects.count(), Person.objects.count()) == (9, 24)
-    assert (Initiative.objects.count(), Milestone.objects.count()) == (30, 53 + 15 * 4)
+    assert (Initiative.objects.count(), Milestone.objects.count()) == (30, 56 + 14 * 4)
 
 
 def test_a_large_build_needs_a_bounded_number_of_queries():
@@ -404,7 +404,7 @@ def test_a_large_build_needs_a_bounded_number_of_queries():
         seed("--departments", "20", "--initiatives", "400", "--people-per-department", "5")
 
     # then: ~5,700 more rows and audit events, written in batches (per row would be thousands)
-    assert Milestone.objects.count() == 53 + 385 * 4
+    assert Milestone.objects.count() == 56 + 384 * 4
     assert len(queries) - len(demo) < 100
 
 
@@ -416,7 +416,7 @@ def test_a_large_build_needs_a_bounded_number_of_queries():
          "least 0; got -1."),
         (["--initiatives", "10"],
          "The demo organisation cannot be built with these parameters. --initiatives must be at "
-         "least 15 (the demo's own 15 are always built); got 10."),
+         "least 16 (the demo's own 16 are always built); got 10."),
         (["--milestones-per-initiative", "0", "--people-per-department", "0"],
          "The demo organisation cannot be built with these parameters. "
          "--milestones-per-initiative must be at least 1; got 0. --people-per-department must be "
