@@ -28,9 +28,9 @@ The story, newest first as the decision log shows it:
   exception and trades off part of the payment-terms objective.
 * Decided today by the CEO, across departments: expedite a second source for the failing alloy
   supplier. It answers the red supplier on-time delivery exception (PROC-OTD, now "decided"),
-  names the castings contract, takes EUR 85,000 from Sales' distributor programme (its launch
-  campaign is the trade-off) for Procurement's consolidation and Production's second-source
-  trials, and expects supplier OTD back at 85% in six weeks.
+  names the castings contract, takes EUR 85,000 from Sales' mid-market launch campaign (its
+  marketing: the campaign is the trade-off) for Procurement's consolidation and Production's
+  second-source trials, and expects supplier OTD back at 85% in six weeks.
 * Logistics: dedicated express trucks for late German OEM lines (decided 40 days ago), superseded
   28 days later by a correction: priority groupage with the core carrier at a smaller budget.
 * Customer Service: proactive notice of late castings lines (pending review).
@@ -125,7 +125,7 @@ _EUR = ReallocationUnit.CURRENCY
 
 _CONSOLIDATION = ("PROC", "Casting-alloy supplier consolidation")
 _SECOND_SOURCE = ("PROD", "Second-source qualification for ductile-iron grades")
-_DISTRIBUTORS = ("SALES", "Mid-market distributor programme")
+_CAMPAIGN = ("SALES", "Mid-market launch campaign: trade fairs and co-marketing")
 _SMED = ("PROD", "SMED changeover programme on the moulding lines")
 _SLOTTING = ("LOG", "Slotting and cycle counting at the Telford DC")
 _TENDER = ("LOG", "Outbound carrier tender for the EU core")
@@ -255,12 +255,12 @@ def decision_blueprint(*, today: dt.date, proposed_on: dt.date) -> tuple[Decisio
             "late.",
             ("Wait for the incumbent's new furnace (spring)",
              "Qualify Moravia Alloys, shortlisted in the RFQ, as a second source now, funded "
-             "from Sales' distributor launch campaign",
+             "from Sales' mid-market launch campaign",
              "Buy on the spot market until the award decisions are signed"),
             "Qualify Moravia Alloys as the second source for the A-class ductile-iron grades "
             "now: supplier audit and first-article inspection by Procurement, trial melts at "
-            "Sheffield by Production, with EUR 85,000 moved from the distributor programme's "
-            "launch campaign.",
+            "Sheffield by Production, with EUR 85,000 moved from Sales' mid-market launch "
+            "campaign.",
             "A second source is in the consolidation plan anyway; doing it now is the only "
             "option that restores supply before spring. Spot buying costs 6% over contract and "
             "cannot cover 2,000 t a month. New distributors are no use if we cannot deliver "
@@ -271,17 +271,17 @@ def decision_blueprint(*, today: dt.date, proposed_on: dt.date) -> tuple[Decisio
             initiative=_CONSOLIDATION,
             contract="PROC-PROD-CASTINGS",
             objective=_OTIF,
-            tradeoff_initiative=_DISTRIBUTORS,
-            tradeoff_statement="Sales gives up the distributor programme's launch campaign: the "
+            tradeoff_initiative=_CAMPAIGN,
+            tradeoff_statement="Sales gives up most of its mid-market launch campaign: the "
             "trade-fair stands in Hannover and Poznań and the co-marketing fund for the first "
-            "distributors, EUR 85,000 of the programme's EUR 150,000. The first ten "
+            "distributors, EUR 85,000 of the campaign's EUR 110,000. The first ten "
             "distributor-sourced orders move out by a quarter, three or four fewer new "
             "mid-market accounts this year.",
             effect=EffectSpec("PROC-OTD", _VALUE, 85.0, day(42)),
             reallocations=(
-                LineSpec("60000.00", _EUR, from_initiative=_DISTRIBUTORS,
+                LineSpec("60000.00", _EUR, from_initiative=_CAMPAIGN,
                          to_initiative=_CONSOLIDATION),
-                LineSpec("25000.00", _EUR, from_initiative=_DISTRIBUTORS,
+                LineSpec("25000.00", _EUR, from_initiative=_CAMPAIGN,
                          to_initiative=_SECOND_SOURCE),
             ),
         ),

@@ -1,7 +1,8 @@
 """`seed_demo`'s decisions (decisions/demo.py): the story's decisions logged through the services
 after the KPI recompute, the supplier OTD exception decided, a reallocation from Sales'
-distributor programme, an ineffective decision reviewed and re-escalated, a correction that
-supersedes, a proposal awaiting its lead; the chain verifies; a second run writes nothing."""
+mid-market launch campaign (marketing), an ineffective decision reviewed and re-escalated, a
+correction that supersedes, a proposal awaiting its lead; the chain verifies; a second run
+writes nothing."""
 
 import datetime as dt
 from decimal import Decimal
@@ -125,10 +126,11 @@ def test_the_executive_decision_answers_the_supplier_otd_exception_with_a_reallo
         decision.tradeoff_objective,
     ) == (
         "PROC-PROD-CASTINGS", "Casting-alloy supplier consolidation",
-        "On-time-in-full delivery ≥ 95%", "SALES", "Mid-market distributor programme", None,
+        "On-time-in-full delivery ≥ 95%", "SALES",
+        "Mid-market launch campaign: trade fairs and co-marketing", None,
     )  # fmt: skip
     assert decision.tradeoff_statement.startswith(
-        "Sales gives up the distributor programme's launch campaign: the trade-fair stands in "
+        "Sales gives up most of its mid-market launch campaign: the trade-fair stands in "
         "Hannover and Poznań and the co-marketing fund for the first distributors, EUR 85,000"
     )
     assert list(
@@ -137,9 +139,9 @@ def test_the_executive_decision_answers_the_supplier_otd_exception_with_a_reallo
             "to_initiative__name", "amount", "unit",
         )
     ) == [
-        ("Mid-market distributor programme", None, "PROC",
+        ("Mid-market launch campaign: trade fairs and co-marketing", None, "PROC",
          "Casting-alloy supplier consolidation", Decimal("60000.00"), "currency"),
-        ("Mid-market distributor programme", None, "PROD",
+        ("Mid-market launch campaign: trade fairs and co-marketing", None, "PROD",
          "Second-source qualification for ductile-iron grades", Decimal("25000.00"), "currency"),
     ]  # fmt: skip
     assert (
@@ -152,7 +154,8 @@ def test_a_reallocation_from_the_marketing_initiative_reaches_sales():
     # given
     seed()
     lines = Reallocation.objects.filter(
-        from_initiative__name="Mid-market distributor programme", unit="currency"
+        from_initiative__name="Mid-market launch campaign: trade fairs and co-marketing",
+        unit="currency",
     )
     sales_lead = Person.objects.get(username="sales.lead")
 
