@@ -283,6 +283,9 @@ class ContingencyPlan(models.Model):
     )
     disabled_reason = models.TextField(blank=True)
     last_triggered_at = models.DateTimeField(null=True, blank=True)
+    # The period it last fired at: it fires once per run, so again only when a new run (one
+    # that starts firing after this period) reaches the trigger (docs/contingency-plans.md).
+    last_triggered_period = models.DateField(null=True, blank=True)
     trigger_count = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(
         Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

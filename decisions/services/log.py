@@ -324,6 +324,15 @@ def _validate_lines(actor, lines, errors: _Errors) -> list[Reallocation]:
     return built
 
 
+def validate_reallocation_lines(actor, lines) -> tuple[list[Reallocation], dict[str, list[str]]]:
+    """Reallocation lines checked as `decision_log` checks a decision's (among the rows the actor
+    may see): the unsaved lines and the field messages (`reallocations[2].amount`), empty when
+    every line is valid. The contingency plans' reallocation template uses it."""
+    errors = _Errors()
+    built = _validate_lines(actor, lines, errors)
+    return built, errors.fields
+
+
 def _place(values: dict, side: str) -> tuple | None:
     initiative, department = values[f"{side}_initiative"], values[f"{side}_department"]
     if initiative is not None:
