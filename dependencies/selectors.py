@@ -14,9 +14,11 @@ from django.http import Http404
 from dependencies import filtersets, terms
 from dependencies import permissions as contract_perms
 from dependencies.choices import CLOSED, IN_FORCE, AmendmentStatus, ContractStatus, Side
-from dependencies.models import Amendment, Contract, ContractVersion
+from dependencies.models import Amendment, Contract, ContractVersion, PlanContract
 from govern import permissions as perms
-from govern.selectors import apply_filters
+from govern.choices import PlanVersionStatus
+from govern.models import PlanVersion
+from govern.selectors import apply_filters, current_plan_version
 
 # Worst health first: trouble, then what waits for an answer, then the healthy, then the closed.
 HEALTH_ORDER = (
@@ -301,3 +303,170 @@ def agreed_sides(contract: Contract) -> set[str]:
 
 def answered_sides(amendment: Amendment) -> set[str]:
     return {side for side in Side.values if getattr(amendment, f"{side}_response")}
+
+
+# --- Plan versions: the contracts a version holds, and two versions compared ------------------
+# A version's contracts (docs/plan-versions.md): the current version holds its contracts live; a
+# draft or proposed version carries the current plan's contracts still open (those copied when it
+# was made, and any created in the current plan since) unless the PMO dropped them, plus the
+# contracts created in it; a superseded version holds them as they were when it was superseded
+# (`PlanContract` rows, frozen by the approval of the next one).
+
+CARRIED = "carried"  # a draft carries it from the current plan; its approval moves it there
+CREATED = "created"  # created in this version directly
+HELD = "held"  # the current version holds it: its terms are the live ones
+FROZEN = "frozen"  # a superseded version held it: its terms as they were then
+DROPPED = "dropped"  # the PMO dropped it from a draft: cancelled when the draft is approved
+PLAN_CONTRACT_STATES = {
+    CARRIED: "Carried from the current plan",
+    CREATED: "Created in this version",
+    HELD: "In this plan",
+    FROZEN: "As held when superseded",
+    DROPPED: "Dropped",
+}
+COMPARED_TERMS = tuple(name for name in terms.TERM_FIELDS if name != "plan_version")
+
+
+@dataclass
+class PlanContractEntry:
+    """One contract as a plan version holds it: its state there, its terms (in the encoding of
+    `dependencies.terms`) and the contract version they are."""
+
+    contract: Contract
+    state: str
+    terms: dict
+    version_number: int
+
+    @property
+    def included(self) -> bool:
+        return self.state != DROPPED
+
+    @property
+    def state_label(self) -> str:
+        return PLAN_CONTRACT_STATES[self.state]
+
+
+@dataclass
+class ContractChange:
+    """A contract both versions hold, with the terms that differ (rows of `terms.compare`)."""
+
+    a: PlanContractEntry
+    b: PlanContractEntry
+    terms: list[dict]
+
+    @property
+    def contract(self) -> Contract:
+        return self.b.contract
+
+
+@dataclass
+class ContractChanges:
+    """Version `a` against version `b`: contracts `b` holds that `a` did not (added), both hold
+    with different terms (changed), `a` held and `b` does not hold at all (removed: fulfilled,
+    cancelled or closed since) and `a` held that the PMO dropped from `b` (dropped)."""
+
+    added: list[PlanContractEntry] = field(default_factory=list)
+    changed: list[ContractChange] = field(default_factory=list)
+    removed: list[PlanContractEntry] = field(default_factory=list)
+    dropped: list[PlanContractEntry] = field(default_factory=list)
+    a_count: int = 0  # contracts a holds (dropped ones not counted)
+    b_count: int = 0
+
+    @property
+    def total(self) -> int:
+        return len(self.added) + len(self.changed) + len(self.removed) + len(self.dropped)
+
+
+def plan_contract_states(
+    plan_version: PlanVersion, contracts: QuerySet[Contract]
+) -> tuple[dict[int, str], dict[int, PlanContract]]:
+    """{contract id: state} for the contracts of `contracts` that `plan_version` holds or
+    dropped, and its `PlanContract` rows by contract id. Five queries at most, whatever the
+    number of contracts."""
+    rows = {
+        row.contract_id: row
+        for row in PlanContract.objects.filter(plan_version=plan_version, contract__in=contracts)
+    }
+    live = set(contracts.filter(plan_version=plan_version).values_list("pk", flat=True))
+    states = {pk: DROPPED for pk, row in rows.items() if not row.included and pk not in live}
+    status = plan_version.status
+    if status == PlanVersionStatus.APPROVED:
+        states.update(dict.fromkeys(live, HELD))
+    elif status == PlanVersionStatus.SUPERSEDED:
+        states.update({pk: FROZEN for pk, row in rows.items() if row.included})
+        states.update({pk: FROZEN for pk in live if pk not in rows})
+    else:  # a draft or a proposal: what its approval would make the current plan hold
+        states.update(dict.fromkeys(live, CREATED))
+        carried = contracts.filter(
+            pk__in=[pk for pk, row in rows.items() if row.included and pk not in live]
+        )
+        current = current_plan_version()
+        if current is not None and current.pk != plan_version.pk:
+            carried = carried | contracts.filter(plan_version=current).exclude(pk__in=list(rows))
+        open_ids = carried.exclude(status__in=CLOSED).values_list("pk", flat=True)
+        states.update(dict.fromkeys(open_ids, CARRIED))
+    return states, rows
+
+
+def plan_version_contract_entries(
+    plan_version: PlanVersion, contracts: QuerySet[Contract]
+) -> list[PlanContractEntry]:
+    """The contracts of `contracts` that `plan_version` holds or dropped, by code, with their
+    terms: live for the ones it holds live, as stored for frozen and dropped ones. A bounded
+    number of queries (the states', one for the contracts and one per linked list)."""
+    states, rows = plan_contract_states(plan_version, contracts)
+    loaded = (
+        Contract.objects.filter(pk__in=list(states))
+        .select_related(*CONTRACT_RELATED)
+        .prefetch_related(*CONTRACT_M2M)
+        .order_by("code")
+    )
+    entries = []
+    for contract in loaded:
+        state = states[contract.pk]
+        row = rows.get(contract.pk)
+        if row is not None and state in (FROZEN, DROPPED):
+            entry_terms, number = row.terms, row.version_number
+        else:
+            entry_terms, number = terms.snapshot(contract), contract.version_number
+        entries.append(PlanContractEntry(contract, state, entry_terms, number))
+    return entries
+
+
+def plan_version_contracts(*, user, plan_version: PlanVersion) -> list[PlanContractEntry]:
+    """The contracts the user may see that `plan_version` holds (and those dropped from it), by
+    code; see `plan_version_contract_entries`."""
+    return plan_version_contract_entries(plan_version, Contract.objects.restrict(user))
+
+
+def plan_contract_changes(*, user, a: PlanVersion, b: PlanVersion) -> ContractChanges:
+    """Version `a` against version `b` (any two: a draft against the current one, the current
+    one against a superseded one, …), over the contracts the user may see: added, changed (term
+    by term, old → new; the plan version term itself left out), removed and dropped, each by
+    code. A bounded number of queries."""
+    visible = Contract.objects.restrict(user)
+    old = {e.contract.pk: e for e in plan_version_contract_entries(a, visible)}
+    new = {e.contract.pk: e for e in plan_version_contract_entries(b, visible)}
+    changes = ContractChanges(
+        a_count=sum(e.included for e in old.values()),
+        b_count=sum(e.included for e in new.values()),
+    )
+    for pk, entry in new.items():
+        before = old.get(pk)
+        if entry.included and (before is None or not before.included):
+            changes.added.append(entry)
+        elif entry.included:
+            rows = [
+                row
+                for row in terms.compare(before.terms, entry.terms)
+                if row["changed"] and row["field"] in COMPARED_TERMS
+            ]
+            if rows:
+                changes.changed.append(ContractChange(a=before, b=entry, terms=rows))
+        elif before is not None and before.included:
+            changes.dropped.append(entry)
+    changes.removed = [e for pk, e in old.items() if e.included and pk not in new]
+    for found in (changes.added, changes.removed, changes.dropped):
+        found.sort(key=lambda e: e.contract.code)
+    changes.changed.sort(key=lambda c: c.contract.code)
+    return changes

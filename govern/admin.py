@@ -141,7 +141,10 @@ class PlanVersionAdmin(AuditedAdmin):
     list_display = ("name", "status", "approved_by", "approved_at", "created_at")
     list_filter = ("status",)
     search_fields = ("name", "description")
-    readonly_fields = ("status", "approved_by", "approved_at", "superseded_at", "created_by")
+    readonly_fields = (
+        "status", "based_on", "proposed_by", "proposed_at", "approved_by", "approved_at",
+        "superseded_at", "created_by",
+    )  # fmt: skip
 
 
 @admin.register(AuditEvent)

@@ -12,10 +12,11 @@ NAVIGATION = (
     ("Objectives", "objective-list", ("objective-",)),
     ("Initiatives", "initiative-list", ("initiative-", "milestone-")),
     ("Exceptions", "exception-list", ("exception-",)),
-    ("Decisions", "decision-list", ("decision-",)),
+    ("Decisions", "decision-list", ("decision-", "contingency-")),
+    ("Reviews", "session-list", ("session-",)),
     ("KPIs", "kpi-list", ("kpi-", "import-")),
     ("Contracts", "contract-list", ("contract-",)),
-    ("People", "person-list", ("person-", "membership-")),
+    ("People", "person-list", ("person-", "membership-", "alignment-")),
     ("Departments", "department-list", ("department-",)),
     ("Plans", "planversion-list", ("planversion-",)),
 )

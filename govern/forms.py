@@ -13,7 +13,7 @@ from typing import TypeVar
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Case, QuerySet, When
 
 from govern import permissions, selectors
 from govern.choices import (
@@ -21,10 +21,11 @@ from govern.choices import (
     MilestoneStatus,
     NotificationDelivery,
     ObjectiveLevel,
+    PlanVersionStatus,
     Role,
 )
 from govern.errors import ApplicationError, validation_fields
-from govern.models import Department, Initiative, Milestone, Objective, Person
+from govern.models import Department, Initiative, Milestone, Objective, Person, PlanVersion
 
 T = TypeVar("T")
 
@@ -316,6 +317,79 @@ class PlanVersionApproveForm(ServiceForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Why this version becomes the plan; kept in its history.",
     )
+
+
+class PlanVersionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: PlanVersion) -> str:
+        state = "current" if obj.is_current else obj.get_status_display().lower()
+        return f"{obj.name} · {state}"
+
+
+def plan_versions_by_recency():
+    """Every plan version, the current one first, then the newest."""
+    return PlanVersion.objects.order_by(
+        Case(When(status=PlanVersionStatus.APPROVED, then=0), default=1), "-created_at", "-pk"
+    )
+
+
+class PlanVersionDraftForm(ServiceForm):
+    name = forms.CharField(max_length=100, help_text="For example FY26 Q3 re-forecast.")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    based_on = PlanVersionChoiceField(
+        queryset=PlanVersion.objects.none(),
+        required=False,
+        label="Copy from",
+        empty_label="The current plan",
+        help_text="The draft starts with the targets and contract terms of this version.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["based_on"].queryset = plan_versions_by_recency().filter(
+            status__in=(PlanVersionStatus.APPROVED, PlanVersionStatus.SUPERSEDED)
+        )
+
+
+class PlanVersionProposeForm(ServiceForm):
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="For the executives: what changes and why. Kept in the plan's history.",
+    )
+
+
+class PlanVersionWithdrawForm(ServiceForm):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why it goes back to draft; kept in the plan's history.",
+    )
+
+
+class PlanContractForm(ServiceForm):
+    reason = forms.CharField(max_length=500, required=False)
+
+
+class PlanCompareForm(forms.Form):
+    """Two plan versions to compare: `a` the older (left), `b` the newer (right)."""
+
+    a = PlanVersionChoiceField(
+        queryset=PlanVersion.objects.none(), label="Compare", empty_label=None
+    )
+    b = PlanVersionChoiceField(queryset=PlanVersion.objects.none(), label="with", empty_label=None)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("a", "b"):
+            self.fields[name].queryset = plan_versions_by_recency()
+            self.fields[name].error_messages["invalid_choice"] = (
+                "There is no plan version with this id."
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("a") is not None and cleaned.get("a") == cleaned.get("b"):
+            self.add_error("b", "Choose two different plan versions.")
+        return cleaned
 
 
 class NotificationSettingsForm(ServiceForm):

@@ -4,7 +4,7 @@ update, delete (where the service allows it), named `<entity>-<action>`."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from govern import views, views_notifications
+from govern import views, views_notifications, views_plans
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -40,13 +40,28 @@ urlpatterns = [
     path("milestones/<int:pk>/edit/", views.milestone_update, name="milestone-update"),
     path("milestones/<int:pk>/delete/", views.milestone_delete, name="milestone-delete"),
     path("milestones/<int:pk>/progress/", views.milestone_progress, name="milestone-progress"),
-    # Plan versions
-    path("plans/", views.plan_version_list, name="planversion-list"),
-    path("plans/new/", views.plan_version_create, name="planversion-create"),
-    path("plans/<int:pk>/", views.plan_version_detail, name="planversion-detail"),
-    path("plans/<int:pk>/edit/", views.plan_version_update, name="planversion-update"),
-    path("plans/<int:pk>/delete/", views.plan_version_delete, name="planversion-delete"),
-    path("plans/<int:pk>/approve/", views.plan_version_approve, name="planversion-approve"),
+    # Plan versions: the lifecycle, a draft's contracts, two versions compared
+    path("plans/", views_plans.plan_version_list, name="planversion-list"),
+    path("plans/new/", views_plans.plan_version_create, name="planversion-create"),
+    path("plans/compare/", views_plans.plan_version_compare, name="planversion-compare"),
+    path("plans/<int:pk>/", views_plans.plan_version_detail, name="planversion-detail"),
+    path("plans/<int:pk>/edit/", views_plans.plan_version_update, name="planversion-update"),
+    path("plans/<int:pk>/delete/", views_plans.plan_version_delete, name="planversion-delete"),
+    path("plans/<int:pk>/propose/", views_plans.plan_version_propose, name="planversion-propose"),
+    path(
+        "plans/<int:pk>/withdraw/", views_plans.plan_version_withdraw, name="planversion-withdraw"
+    ),
+    path("plans/<int:pk>/approve/", views_plans.plan_version_approve, name="planversion-approve"),
+    path(
+        "plans/<int:pk>/contracts/<int:contract_pk>/drop/",
+        views_plans.plan_contract_drop,
+        name="planversion-contract-drop",
+    ),
+    path(
+        "plans/<int:pk>/contracts/<int:contract_pk>/restore/",
+        views_plans.plan_contract_restore,
+        name="planversion-contract-restore",
+    ),
     # Notifications and my settings
     path("notifications/", views_notifications.notification_list, name="notification-list"),
     path(

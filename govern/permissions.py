@@ -36,7 +36,9 @@ ADD = "add"
 CHANGE = "change"
 DELETE = "delete"
 PROGRESS = "progress"  # report progress on a milestone: status and completion date
-APPROVE = "approve"  # approve a plan version, making it the current one
+APPROVE = "approve"  # approve a proposed plan version, making it the current one (executives)
+PROPOSE = "propose"  # propose a draft plan version for approval (PMO)
+WITHDRAW = "withdraw"  # take a proposed plan version back to draft (PMO, executives)
 
 ACTION_VERBS = {
     VIEW: "see",
@@ -173,9 +175,12 @@ def _milestone_rule(s: Scope, action: str) -> Q | bool:
 
 
 def _plan_version_rule(s: Scope, action: str) -> Q | bool:
+    # The PMO drafts, edits and proposes; an executive approves; either takes a proposal back.
     if action == VIEW:
         return True
     if action == APPROVE:
+        return s.is_executive
+    if action == WITHDRAW:
         return s.is_pmo or s.is_executive
     return s.is_pmo
 

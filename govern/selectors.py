@@ -3,7 +3,9 @@ select_related / prefetch_related / annotations so that lists run a bounded numb
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -164,12 +166,54 @@ def milestone_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySe
 
 
 def plan_version_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[PlanVersion]:
-    queryset = PlanVersion.objects.restrict(user).select_related("created_by", "approved_by")
+    queryset = PlanVersion.objects.restrict(user).select_related(
+        "created_by", "approved_by", "proposed_by", "based_on"
+    )
     return apply_filters(filtersets.PlanVersionFilterSet, queryset, filters, user=user)
 
 
 def current_plan_version() -> PlanVersion | None:
     return PlanVersion.objects.filter(status=PlanVersionStatus.APPROVED).first()
+
+
+@dataclass(frozen=True)
+class PlanSpan:
+    """The days a plan version governs: a KPI period is held against the version that was
+    current when the period ended, so the periods ending on or after `since` and before `until`
+    (local dates; None: no bound) belong to `plan_version_id`."""
+
+    plan_version_id: int
+    since: dt.date | None
+    until: dt.date | None
+
+
+def plan_version_spans() -> list[PlanSpan]:
+    """The current version and the superseded versions that were current before it, oldest
+    first, each with the days it governs: from the day it was approved (the first one: from the
+    beginning) to the day the next one was. History stays as it was computed: a period that ended
+    before an approval keeps the plan it was judged against; the periods still running or to come
+    follow the current version. Empty when no version is approved. One query."""
+    rows = list(
+        PlanVersion.objects.filter(
+            status__in=(PlanVersionStatus.APPROVED, PlanVersionStatus.SUPERSEDED),
+            approved_at__isnull=False,
+        )
+        .order_by("-approved_at", "-pk")
+        .values_list("pk", "status", "approved_at")
+    )
+    chain = [row for row in rows if row[1] == PlanVersionStatus.APPROVED][:1]
+    if not chain:
+        return []
+    for row in rows:  # newest first: each earlier version was current before the one after it
+        if row[1] == PlanVersionStatus.SUPERSEDED and row[2] < chain[-1][2]:
+            chain.append(row)
+    chain.reverse()
+    starts = [None, *(timezone.localdate(row[2]) for row in chain[1:]), None]
+    return [
+        PlanSpan(plan_version_id=row[0], since=since, until=until)
+        for row, since, until in zip(chain, starts, starts[1:], strict=False)
+        if since is None or until is None or since < until
+    ]
 
 
 def audit_history(

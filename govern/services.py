@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -26,6 +27,7 @@ from govern.models import (
     Person,
     PlanVersion,
 )
+from govern.signals import plan_version_approved, plan_version_discarded, plan_version_drafted
 
 # --- Follow-up work ---------------------------------------------------------------------------
 
@@ -384,15 +386,61 @@ def _schedule_rollup_for_initiatives(initiative_ids: Iterable[int]) -> None:
 
 
 # --- Plan versions ----------------------------------------------------------------------------
+# draft → proposed (PMO) → approved (an executive: the one current version) → superseded. A
+# proposed version goes back to draft to be edited (withdraw). The apps built on `govern` do their
+# share through `govern.signals`: a new draft gets the targets and contract terms of the version
+# it is made from, an approval moves the contracts and recomputes against the new targets, a
+# deleted draft takes its copied targets with it.
+
+BASE_STATUSES = (PlanVersionStatus.APPROVED, PlanVersionStatus.SUPERSEDED)
+WITHDRAW_REASON = "Say why the proposal goes back to draft; it is kept in the plan's history."
 
 
-def plan_version_create(*, actor: Person, name: str, description: str = "") -> PlanVersion:
+@transaction.atomic
+def plan_version_create_draft(
+    *,
+    actor: Person,
+    name: str,
+    description: str = "",
+    based_on: PlanVersion | None = None,
+) -> PlanVersion:
+    """A new draft copied from `based_on` (the current version when None; an approved or
+    superseded one when named): its targets and the terms of its contracts still in force are
+    copied in the same transaction. Without any approved version yet, the first draft is empty."""
     perms.ensure_can_add(actor, PlanVersion)
-    return audited_create(
+    base = _draft_base(based_on)
+    draft = audited_create(
         PlanVersion,
         actor=actor,
-        data={"name": name, "description": description, "created_by": actor},
+        data={"name": name, "description": description, "created_by": actor, "based_on": base},
+        reason=f"Drafted from {base.name}" if base else "",
     )
+    if base is not None:
+        plan_version_drafted.send(
+            sender=PlanVersion, plan_version=draft, based_on=base, actor=actor
+        )
+    return draft
+
+
+def _draft_base(based_on: PlanVersion | None) -> PlanVersion | None:
+    """The version a draft is copied from, under a row lock so that target edits to it wait
+    until the copy is made: the current one, or the named approved or superseded one."""
+    if based_on is None:
+        return (
+            PlanVersion.objects.select_for_update()
+            .filter(status=PlanVersionStatus.APPROVED)
+            .first()
+        )
+    base = PlanVersion.objects.select_for_update().filter(pk=based_on.pk).first()
+    if base is None:
+        raise ConflictError("The plan version to copy no longer exists.", code="gone")
+    if base.status not in BASE_STATUSES:
+        message = (
+            f"{base.name} is {base.get_status_display().lower()}; a draft is made from the "
+            "current plan version or a superseded one."
+        )
+        raise ApplicationError(message, code="invalid_base", fields={"based_on": [message]})
+    return base
 
 
 def plan_version_update(*, actor: Person, plan_version: PlanVersion, data: dict) -> PlanVersion:
@@ -404,24 +452,71 @@ def plan_version_update(*, actor: Person, plan_version: PlanVersion, data: dict)
 
 
 def plan_version_delete(*, actor: Person, plan_version: PlanVersion) -> None:
+    """Delete a draft with the targets copied into it; contracts created in it must be moved or
+    deleted first."""
     perms.ensure_allowed(actor, perms.DELETE, plan_version)
     with transaction.atomic():
-        audited_delete(_lock_draft(plan_version, "deleted"), actor=actor)
+        locked = _lock_draft(plan_version, "deleted")
+        plan_version_discarded.send(sender=PlanVersion, plan_version=locked, actor=actor)
+        audited_delete(locked, actor=actor)
+
+
+@transaction.atomic
+def plan_version_propose(
+    *, actor: Person, plan_version: PlanVersion, comment: str = ""
+) -> PlanVersion:
+    """draft → proposed (PMO): the version waits for an executive's approval and can no longer
+    be edited (withdraw it to edit it again)."""
+    perms.ensure_allowed(actor, perms.PROPOSE, plan_version)
+    locked = _lock_in(plan_version, PlanVersionStatus.DRAFT, "proposed")
+    proposed, _ = audited_update(
+        locked,
+        actor=actor,
+        data={
+            "status": PlanVersionStatus.PROPOSED,
+            "proposed_by": actor,
+            "proposed_at": timezone.now(),
+        },
+        action=AuditAction.PROPOSE,
+        reason=(comment or "").strip(),
+    )
+    return proposed
+
+
+@transaction.atomic
+def plan_version_withdraw(*, actor: Person, plan_version: PlanVersion, reason: str) -> PlanVersion:
+    """proposed → draft (PMO or an executive, with a reason): editable again."""
+    perms.ensure_allowed(actor, perms.WITHDRAW, plan_version)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": WITHDRAW_REASON})
+    locked = _lock_in(plan_version, PlanVersionStatus.PROPOSED, "withdrawn")
+    draft, _ = audited_update(
+        locked,
+        actor=actor,
+        data={"status": PlanVersionStatus.DRAFT, "proposed_by": None, "proposed_at": None},
+        action=AuditAction.WITHDRAW,
+        reason=reason,
+    )
+    return draft
 
 
 @transaction.atomic
 def plan_version_approve(
     *, actor: Person, plan_version: PlanVersion, reason: str = ""
 ) -> PlanVersion:
-    """Make a draft the one current plan; the version it replaces becomes superseded."""
+    """Make a proposed version the one current plan (an executive); the version it replaces
+    becomes superseded. The receivers of `plan_version_approved` freeze what the previous version
+    held, move the contracts and schedule the recompute, in this transaction."""
     perms.ensure_allowed(actor, perms.APPROVE, plan_version)
     # Lock the candidate and the current version so two approvals cannot both win.
-    locked = _lock_draft(plan_version, "approved")
+    locked = _lock_in(plan_version, PlanVersionStatus.PROPOSED, "approved")
     now = timezone.now()
+    previous = None
     for current in PlanVersion.objects.select_for_update().filter(
         status=PlanVersionStatus.APPROVED
     ):
-        audited_update(
+        previous, _ = audited_update(
             current,
             actor=actor,
             data={"status": PlanVersionStatus.SUPERSEDED, "superseded_at": now},
@@ -435,25 +530,100 @@ def plan_version_approve(
         action=AuditAction.APPROVE,
         reason=reason,
     )
+    plan_version_approved.send(
+        sender=PlanVersion, plan_version=approved, previous=previous, actor=actor
+    )
     return approved
 
 
 def _lock_draft(plan_version: PlanVersion, verb: str) -> PlanVersion:
     """Re-read the version under a row lock and refuse unless it is still a draft."""
-    locked = PlanVersion.objects.select_for_update().filter(pk=plan_version.pk).first()
-    if locked is None:
-        raise ConflictError("This plan version no longer exists.", code="gone")
+    locked = _lock(plan_version)
     _ensure_draft(locked, verb)
     return locked
 
 
+def _lock(plan_version: PlanVersion) -> PlanVersion:
+    locked = PlanVersion.objects.select_for_update().filter(pk=plan_version.pk).first()
+    if locked is None:
+        raise ConflictError("This plan version no longer exists.", code="gone")
+    return locked
+
+
 def _ensure_draft(plan_version: PlanVersion, verb: str) -> None:
+    if plan_version.status == PlanVersionStatus.PROPOSED:
+        raise ConflictError(
+            f"{plan_version.name} is proposed for approval; only a draft plan version can be "
+            f"{verb}. Withdraw the proposal to draft to change it.",
+            code="plan_version_not_draft",
+        )
     if plan_version.status != PlanVersionStatus.DRAFT:
         raise ConflictError(
             f"{plan_version.name} is {plan_version.get_status_display().lower()}; only a draft "
             f"plan version can be {verb}. Create a new draft to change the plan.",
             code="plan_version_not_draft",
         )
+
+
+NOT_IN_STATUS = {
+    # the status an action needs → the rule, and per status the version is in, what to do
+    PlanVersionStatus.DRAFT: (
+        "only a draft is {verb}",
+        {
+            PlanVersionStatus.PROPOSED: "It is already waiting for an executive's approval.",
+            PlanVersionStatus.APPROVED: "Make a new draft from it to change the plan.",
+            PlanVersionStatus.SUPERSEDED: "Make a new draft from the current plan instead.",
+        },
+    ),
+    PlanVersionStatus.PROPOSED: (
+        "only a version proposed for approval is {verb}",
+        {
+            PlanVersionStatus.DRAFT: "The PMO proposes it first.",
+            PlanVersionStatus.APPROVED: "It is already the current plan.",
+            PlanVersionStatus.SUPERSEDED: "Make a new draft from the current plan instead.",
+        },
+    ),
+}
+# What each lifecycle action needs: the status, and the verb its refusal uses.
+NEEDS = {
+    "edit": (PlanVersionStatus.DRAFT, "edited"),
+    "delete": (PlanVersionStatus.DRAFT, "deleted"),
+    "propose": (PlanVersionStatus.DRAFT, "proposed"),
+    "withdraw": (PlanVersionStatus.PROPOSED, "withdrawn"),
+    "approve": (PlanVersionStatus.PROPOSED, "approved"),
+}
+
+
+def _ensure_in(plan_version: PlanVersion, status: str, verb: str) -> None:
+    if plan_version.status != status:
+        rule, advice = NOT_IN_STATUS[status]
+        raise ConflictError(
+            f"{plan_version.name} is {plan_version.get_status_display().lower()}; "
+            f"{rule.format(verb=verb)}. {advice[plan_version.status]}",
+            code=f"plan_version_not_{status}",
+        )
+
+
+def _lock_in(plan_version: PlanVersion, status: str, verb: str) -> PlanVersion:
+    """Re-read the version under a row lock and refuse (409) unless it is in `status`."""
+    locked = _lock(plan_version)
+    _ensure_in(locked, status, verb)
+    return locked
+
+
+def plan_version_refusal(plan_version: PlanVersion, action: str) -> ConflictError | None:
+    """Why the version's status forbids `action` ("edit", "delete", "propose", "withdraw",
+    "approve") now, as the service would refuse it; None when it allows it. The pages check it
+    before showing a form."""
+    status, verb = NEEDS[action]
+    try:
+        if action in ("edit", "delete"):
+            _ensure_draft(plan_version, verb)
+        else:
+            _ensure_in(plan_version, status, verb)
+    except ConflictError as exc:
+        return exc
+    return None
 
 
 # --- helpers ----------------------------------------------------------------------------------

@@ -14,3 +14,8 @@ plan_version_drafted = Signal()
 # freeze what the previous version held, move live work to the new one and schedule the
 # recompute against it.
 plan_version_approved = Signal()
+
+# Sent inside the transaction that deletes a draft, before the row goes, with `plan_version` and
+# `actor`. Receivers remove what they copied into it (the draft's targets), so a draft made from
+# the current version can be thrown away.
+plan_version_discarded = Signal()

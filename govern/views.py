@@ -29,11 +29,9 @@ from govern.choices import (
     InitiativeStatus,
     MilestoneStatus,
     ObjectiveLevel,
-    PlanVersionStatus,
     Role,
 )
-from govern.errors import ApplicationError, ConflictError
-from govern.middleware import render_application_error
+from govern.errors import ApplicationError
 from govern.models import (
     Department,
     Initiative,
@@ -132,7 +130,10 @@ def form_page(
     intro: str = "",
     history: Iterable | None = None,
     danger: bool = False,
+    plan_version: PlanVersion | None = None,
 ) -> HttpResponse:
+    """A form on its own page. `plan_version`: the version the form works on, named in a banner
+    when it is not the current one."""
     return render(
         request,
         "govern/form_page.html",
@@ -144,6 +145,7 @@ def form_page(
             "intro": intro,
             "history": history,
             "danger": danger,
+            "shown_plan": plan_version,
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -914,154 +916,4 @@ def milestone_progress(request: HttpRequest, pk: int) -> HttpResponse:
         cancel_url=milestone.initiative.get_absolute_url(),
         intro=f"{milestone.initiative} · due {milestone.due_date:%d %b %Y}",
         history=selectors.audit_history(subject=milestone),
-    )
-
-
-# --- Plan versions ----------------------------------------------------------------------------
-
-
-def _ensure_draft(plan_version: PlanVersion, verb: str) -> None:
-    if plan_version.status != PlanVersionStatus.DRAFT:
-        raise ConflictError(
-            f"{plan_version.name} is {plan_version.get_status_display().lower()}; only a draft "
-            f"plan version can be {verb}. Create a new draft to change the plan.",
-            code="plan_version_not_draft",
-        )
-
-
-@login_required
-def plan_version_list(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    return _list_page(
-        request,
-        template="govern/plan_versions/list.html",
-        filterset_class=filtersets.PlanVersionFilterSet,
-        choices={"status": ["All statuses", *PlanVersionStatus.choices]},
-        select=lambda filters: selectors.plan_version_list(user=user, filters=filters),
-        context={"can_add": permissions.can_add(user, PlanVersion)},
-    )
-
-
-@login_required
-def plan_version_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
-    plan_version = permissions.access(
-        PlanVersion,
-        user,
-        pk,
-        queryset=PlanVersion.objects.select_related("created_by", "approved_by"),
-    )
-    draft = plan_version.status == PlanVersionStatus.DRAFT
-    return render(
-        request,
-        "govern/plan_versions/detail.html",
-        {
-            "plan_version": plan_version,
-            "history": selectors.audit_history(subject=plan_version),
-            "can_change": draft and permissions.allowed(user, permissions.CHANGE, plan_version),
-            "can_delete": draft and permissions.allowed(user, permissions.DELETE, plan_version),
-            "can_approve": draft and permissions.allowed(user, permissions.APPROVE, plan_version),
-        },
-    )
-
-
-@login_required
-@form_methods
-def plan_version_create(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    if not permissions.can_add(user, PlanVersion):
-        raise PermissionDenied("Only the PMO can draft plan versions.")
-    form = forms.PlanVersionForm(form_data(request))
-    if form.is_valid():
-        plan_version = form.submit(lambda data: services.plan_version_create(actor=user, **data))
-        if plan_version:
-            messages.success(request, f"Drafted plan version “{plan_version}”.")
-            return redirect(plan_version)
-    return form_page(
-        request,
-        form,
-        title="New plan version",
-        submit="Create draft",
-        cancel_url=reverse("planversion-list"),
-        intro="A plan version starts as a draft; approving it makes it the current plan.",
-    )
-
-
-@login_required
-@form_methods
-def plan_version_update(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
-    plan_version = permissions.access(PlanVersion, user, pk, for_write=True)
-    try:
-        _ensure_draft(plan_version, "edited")
-    except ApplicationError as exc:
-        return render_application_error(request, exc)
-    title, cancel_url = f"Edit {plan_version}", plan_version.get_absolute_url()
-    form = forms.PlanVersionForm(
-        form_data(request), initial=_initial(plan_version, ("name", "description"))
-    )
-    if form.is_valid():
-        updated = form.submit(
-            lambda data: services.plan_version_update(
-                actor=user, plan_version=plan_version, data=data
-            ),
-        )
-        if updated:
-            messages.success(request, f"Saved plan version “{updated}”.")
-            return redirect(updated)
-    return form_page(request, form, title=title, submit="Save changes", cancel_url=cancel_url)
-
-
-@login_required
-@form_methods
-def plan_version_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
-    plan_version = permissions.access(PlanVersion, user, pk)
-    permissions.ensure_allowed(user, permissions.DELETE, plan_version)
-    try:
-        _ensure_draft(plan_version, "deleted")
-    except ApplicationError as exc:
-        return render_application_error(request, exc)
-    return _confirm_delete(
-        request,
-        plan_version,
-        delete=lambda: services.plan_version_delete(actor=user, plan_version=plan_version),
-        success_url=reverse("planversion-list"),
-        consequences="Only drafts can be deleted; its history is kept.",
-    )
-
-
-@login_required
-@form_methods
-def plan_version_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
-    plan_version = permissions.access(PlanVersion, user, pk)
-    permissions.ensure_allowed(user, permissions.APPROVE, plan_version)
-    try:
-        _ensure_draft(plan_version, "approved")
-    except ApplicationError as exc:
-        return render_application_error(request, exc)
-    form = forms.PlanVersionApproveForm(form_data(request))
-    if form.is_valid():
-        approved = form.submit(
-            lambda data: services.plan_version_approve(
-                actor=user, plan_version=plan_version, reason=data["reason"]
-            ),
-        )
-        if approved:
-            messages.success(request, f"“{approved}” is now the current plan.")
-            return redirect(approved)
-    current = selectors.current_plan_version()
-    intro = f"Approving {plan_version} makes it the current plan for everyone. " + (
-        f"{current} will be superseded; its history is kept."
-        if current
-        else "There is no current plan yet."
-    )
-    return form_page(
-        request,
-        form,
-        title=f"Approve {plan_version}",
-        submit="Approve plan version",
-        cancel_url=plan_version.get_absolute_url(),
-        intro=intro,
     )

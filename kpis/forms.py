@@ -137,9 +137,12 @@ class TargetsForm(ServiceForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["plan_version"].queryset = PlanVersion.objects.filter(
-            status=PlanVersionStatus.DRAFT
-        ).order_by("-created_at")
+        # Drafts are offered; any version is accepted, so that the service refuses a proposed or
+        # superseded one with its own message (on this field) rather than "not a valid choice".
+        field = self.fields["plan_version"]
+        field.queryset = PlanVersion.objects.all()
+        drafts = PlanVersion.objects.filter(status=PlanVersionStatus.DRAFT).order_by("-created_at")
+        field.widget.choices = [("", field.empty_label), *((v.pk, v.name) for v in drafts)]
 
     def clean_targets(self):
         values, errors = parse_trajectory(self.cleaned_data["targets"])

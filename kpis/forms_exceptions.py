@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from django import forms
 
+from govern.choices import Role
 from govern.forms import PersonChoiceField, ServiceForm
 from govern.models import Person
 from kpis.models import KpiException
+from kpis.permissions import LEADERSHIP_ONLY_KINDS
 
 NOTE_WIDGET = forms.Textarea(attrs={"rows": 2})
 
@@ -31,10 +33,25 @@ class ExceptionAssignForm(ServiceForm):
 
     def __init__(self, *args, exception: KpiException, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = (
-            Person.objects.filter(
+        if exception.kind in LEADERSHIP_ONLY_KINDS:  # only the PMO and executives see it
+            people = Person.objects.filter(
+                memberships__role__in=[Role.PMO, Role.EXECUTIVE], is_active=True
+            )
+            self.fields["owner"].help_text = "The PMO and executives."
+        else:
+            people = Person.objects.filter(
                 memberships__department_id=exception.department_id, is_active=True
             )
-            .distinct()
-            .order_by("last_name", "first_name", "username")
+        self.fields["owner"].queryset = people.distinct().order_by(
+            "last_name", "first_name", "username"
         )
+
+
+class ExceptionResolveForm(ServiceForm):
+    """Resolve a target-gaming signal or an alignment exception by hand (PMO, executives)."""
+
+    note = forms.CharField(
+        widget=NOTE_WIDGET,
+        max_length=2000,
+        help_text="Why it is resolved (what was found, what was agreed); kept in the history.",
+    )

@@ -6,17 +6,19 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from govern.models import Initiative, Objective
 from govern.selectors import apply_filters, count_related
 from kpis import filtersets
-from kpis.choices import Status
+from kpis.choices import Direction, Frequency, Status
 from kpis.models import (
     Kpi,
     KpiException,
@@ -26,6 +28,7 @@ from kpis.models import (
     Target,
     status_rank,
 )
+from kpis.periods import period_start
 
 # --- definitions ------------------------------------------------------------------------------
 
@@ -253,6 +256,29 @@ def recompute_plan_frame(*, plan_version_id: int, kpi_ids: list[int]) -> pd.Data
     return _raw_frame(rows, {"kpi_id": INT, "period": DATE, "plan": FLOAT}, kpis=len(kpi_ids))
 
 
+def recompute_spans_plan_frame(*, spans: list, kpi_ids: list[int]) -> pd.DataFrame:
+    """[kpi_id, period, plan]: each period's target in the plan version that governs it
+    (`govern.selectors.plan_version_spans`): the one that was current when the period ended.
+    One query; with a single version, the same as `recompute_plan_frame`."""
+    if len(spans) == 1:
+        return recompute_plan_frame(plan_version_id=spans[0].plan_version_id, kpi_ids=kpi_ids)
+    governed = Q()
+    for span in spans:
+        for frequency in Frequency.values:
+            held = Q(plan_version_id=span.plan_version_id, kpi__frequency=frequency)
+            if span.since is not None:
+                held &= Q(period__gte=period_start(span.since, frequency))
+            if span.until is not None:
+                held &= Q(period__lt=period_start(span.until, frequency))
+            governed |= held
+    rows = (
+        Target.objects.filter(governed, **_kpi_filter(kpi_ids))
+        .order_by()
+        .values_list("kpi_id", "period", "value")
+    )
+    return _raw_frame(rows, {"kpi_id": INT, "period": DATE, "plan": FLOAT}, kpis=len(kpi_ids))
+
+
 def recompute_actuals_frame(*, kpi_ids: list[int]) -> pd.DataFrame:
     """[kpi_id, period, actual]: the KPIs' current measurements."""
     rows = (
@@ -412,3 +438,169 @@ def measurement_list(*, user, kpi_code: str | None = None) -> QuerySet[Measureme
 def measurement_history(*, kpi: Kpi) -> QuerySet[Measurement]:
     """The KPI's actuals, newest period first, each with its superseded values (revisions)."""
     return kpi_measurements(kpi=kpi)
+
+
+# --- plan versions: counts, and two versions compared ----------------------------------------
+
+
+def plan_version_target_counts(*, user, plan_version) -> dict[str, int]:
+    """How many targets `plan_version` holds, and for how many KPIs, among the KPIs the user may
+    see: one query."""
+    return Target.objects.filter(
+        plan_version=plan_version, kpi__in=Kpi.objects.restrict(user)
+    ).aggregate(targets=Count("pk"), kpis=Count("kpi_id", distinct=True))
+
+
+@dataclass
+class TargetChanges:
+    """Version `a`'s targets against version `b`'s, over the KPIs the user may see.
+
+    `rows`: one per (KPI, period) whose target differs, for KPIs with targets in both versions:
+    changed (`old` and `new`), added (`old` None) or removed (`new` None), by KPI code and
+    period; sliced a page at a time (each slice is one query), as `target_change` dicts. The
+    counts are exact. `kpis_added` / `kpis_removed`: KPIs with targets in only one of the two,
+    with their number of `periods`, by code (lazy querysets)."""
+
+    rows: TargetChangeRows
+    changed: int
+    eased: int
+    periods_added: int
+    periods_removed: int
+    kpis_added: QuerySet[Kpi]
+    kpis_removed: QuerySet[Kpi]
+    kpis_added_count: int
+    kpis_removed_count: int
+
+    @property
+    def total(self) -> int:
+        return self.changed + self.periods_added + self.periods_removed
+
+
+def _differences_sql(a, b, visible: QuerySet[Kpi]) -> tuple[str, list]:
+    """SQL of the differing (kpi_id, period, old, new) rows of two versions' targets, for the
+    visible KPIs that have targets in both: one FULL OUTER JOIN on (kpi, period), the same on
+    PostgreSQL and SQLite."""
+    quote = connection.ops.quote_name
+    table = quote(Target._meta.db_table)
+    try:
+        visible_sql, visible_params = visible.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # the user may see no KPI at all
+        visible_sql, visible_params = f"SELECT id FROM {quote(Kpi._meta.db_table)} WHERE 1 = 0", ()
+    side = (
+        f"SELECT kpi_id, period, value FROM {table} "
+        f"WHERE plan_version_id = %s AND kpi_id IN ({visible_sql})"
+    )
+    has = f"EXISTS (SELECT 1 FROM {table} h WHERE h.kpi_id = {{}} AND h.plan_version_id = %s)"
+    sql = (
+        f"SELECT COALESCE(a.kpi_id, b.kpi_id) AS kpi_id, COALESCE(a.period, b.period) AS period, "
+        f"a.value AS old, b.value AS new FROM ({side}) a FULL OUTER JOIN ({side}) b "
+        "ON a.kpi_id = b.kpi_id AND a.period = b.period "
+        "WHERE (a.value IS NULL OR b.value IS NULL OR a.value <> b.value) "
+        f"AND (a.kpi_id IS NOT NULL OR {has.format('b.kpi_id')}) "
+        f"AND (b.kpi_id IS NOT NULL OR {has.format('a.kpi_id')})"
+    )
+    return sql, [a.pk, *visible_params, b.pk, *visible_params, a.pk, b.pk]
+
+
+def _as_date(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+class TargetChangeRows:
+    """The differing targets of two versions, by KPI code and period, for a Paginator: `count()`
+    is known; each slice runs one query (LIMIT/OFFSET over the join) and gives `target_change`
+    dicts."""
+
+    def __init__(self, sql: str, params: list, total: int) -> None:
+        self.sql, self.params, self.total = sql, params, total
+
+    def count(self) -> int:
+        return self.total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, window: slice) -> list[dict]:
+        if not isinstance(window, slice) or window.step not in (None, 1):
+            raise TypeError("Take the rows a slice at a time.")
+        start = window.start or 0
+        stop = self.total if window.stop is None else min(window.stop, self.total)
+        if stop <= start:
+            return []
+        kpis = connection.ops.quote_name(Kpi._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT d.kpi_id, k.code, k.name, k.direction, d.period, d.old, d.new "
+                f"FROM ({self.sql}) d JOIN {kpis} k ON k.id = d.kpi_id "
+                "ORDER BY k.code, d.period LIMIT %s OFFSET %s",
+                [*self.params, stop - start, start],
+            )
+            fetched = cursor.fetchall()
+        values = ((*row[:4], _as_date(row[4]), *row[5:]) for row in fetched)
+        return [target_change(dict(zip(TARGET_CHANGE_FIELDS, row, strict=True))) for row in values]
+
+
+TARGET_CHANGE_FIELDS = ("kpi_id", "kpi_code", "kpi_name", "direction", "period", "old", "new")
+
+
+def plan_target_changes(*, user, a, b) -> TargetChanges:
+    """The targets of plan version `a` against those of `b` (any two versions), over the KPIs
+    the user may see: changed per KPI and period, and the KPIs whose targets were added or
+    removed. Set-based, a fixed number of queries whatever the number of KPIs and periods: one
+    pass over both versions for the counts, one per page of rows, one per KPI list and count."""
+    visible = Kpi.objects.restrict(user)
+    sql, params = _differences_sql(a, b, visible)
+    kpis = connection.ops.quote_name(Kpi._meta.db_table)
+    higher, lower = Direction.HIGHER_IS_BETTER.value, Direction.LOWER_IS_BETTER.value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT "
+            "SUM(CASE WHEN d.old IS NOT NULL AND d.new IS NOT NULL THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN (k.direction = %s AND d.new < d.old) "
+            "OR (k.direction = %s AND d.new > d.old) THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN d.old IS NULL THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN d.new IS NULL THEN 1 ELSE 0 END) "
+            f"FROM ({sql}) d JOIN {kpis} k ON k.id = d.kpi_id",
+            [higher, lower, *params],
+        )
+        changed, eased, added, removed = (int(n or 0) for n in cursor.fetchone())
+
+    def kpis_only_in(version, other_version) -> QuerySet[Kpi]:
+        targets = Target.objects.filter(plan_version=version, kpi_id=OuterRef("pk"))
+        other = Target.objects.filter(plan_version=other_version, kpi_id=OuterRef("pk"))
+        return (
+            visible.filter(Exists(targets))
+            .exclude(Exists(other))
+            .select_related("department")
+            .annotate(periods=count_related(Target.objects.filter(plan_version=version), "kpi_id"))
+            .order_by("code")
+        )
+
+    kpis_added, kpis_removed = kpis_only_in(b, a), kpis_only_in(a, b)
+    return TargetChanges(
+        rows=TargetChangeRows(sql, params, changed + added + removed),
+        changed=changed,
+        eased=eased,
+        periods_added=added,
+        periods_removed=removed,
+        kpis_added=kpis_added,
+        kpis_removed=kpis_removed,
+        kpis_added_count=kpis_added.count(),
+        kpis_removed_count=kpis_removed.count(),
+    )
+
+
+def target_change(row: Mapping[str, Any]) -> dict:
+    """One differing target as read: the KPI, period, old and new target, the change in % of
+    the old one (None when it was 0 or one side is missing), whether the target was changed,
+    added or removed, and `eased`: the new target is easier to meet given the KPI's direction
+    (None when not both are set, or for a within-band KPI, judged by its band)."""
+    old, new = row["old"], row["new"]
+    kind = "added" if old is None else "removed" if new is None else "changed"
+    change_pct = (new - old) * 100.0 / abs(old) if kind == "changed" and old != 0 else None
+    eased = None
+    if kind == "changed" and row["direction"] == Direction.HIGHER_IS_BETTER:
+        eased = new < old
+    elif kind == "changed" and row["direction"] == Direction.LOWER_IS_BETTER:
+        eased = new > old
+    return {**row, "change_pct": change_pct, "kind": kind, "eased": eased}

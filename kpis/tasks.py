@@ -57,3 +57,13 @@ def import_commit(job_id: int) -> str | None:
 
     job = import_run_commit(job_id)
     return job.status if job else None
+
+
+@shared_task(name="kpis.governance_revisions", base=GovernTask)
+def governance_revisions(revisions: list, at: str, actor_id: int | None = None) -> dict:
+    """Raise the target-gaming signals of actuals revised beyond the threshold (queued by the
+    write path of actuals once it commits): rows [kpi_id, ISO period, old, new, frequency].
+    Idempotent: the same rows again write nothing."""
+    from kpis.services.governance import revisions_raise
+
+    return revisions_raise(revisions=revisions, actor_id=actor_id, at=at).as_dict()

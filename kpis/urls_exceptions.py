@@ -1,4 +1,5 @@
-"""Exception pages: the ranked list, one exception, and its acknowledge and assign actions."""
+"""Exception pages: the ranked list, one exception, and its acknowledge, assign and resolve
+(target-gaming signals and alignment exceptions only) actions."""
 
 from django.urls import path
 
@@ -13,4 +14,5 @@ urlpatterns = [
         name="exception-acknowledge",
     ),
     path("exceptions/<int:pk>/assign/", views.exception_assign, name="exception-assign"),
+    path("exceptions/<int:pk>/resolve/", views.exception_resolve, name="exception-resolve"),
 ]

@@ -17,7 +17,11 @@ from govern import forms as govern_forms
 from govern.views import filter_form, paginate
 from kpis import filtersets, selectors
 from kpis.choices import EscalationLevel, ExceptionKind, ExceptionStatus
-from kpis.forms_exceptions import ExceptionAcknowledgeForm, ExceptionAssignForm
+from kpis.forms_exceptions import (
+    ExceptionAcknowledgeForm,
+    ExceptionAssignForm,
+    ExceptionResolveForm,
+)
 from kpis.models import KpiException
 from kpis.services import exceptions as services
 
@@ -92,9 +96,13 @@ def _detail(
     *,
     acknowledge_form: ExceptionAcknowledgeForm | None = None,
     assign_form: ExceptionAssignForm | None = None,
+    resolve_form: ExceptionResolveForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     can_act = services.can_act(request.user, exception)
+    can_resolve = services.can_resolve(request.user, exception)
+    if can_resolve and resolve_form is None:
+        resolve_form = ExceptionResolveForm(prefix="resolve")
     unresolved = exception.status != ExceptionStatus.RESOLVED
     if can_act and exception.status == ExceptionStatus.OPEN and acknowledge_form is None:
         acknowledge_form = ExceptionAcknowledgeForm(prefix="ack")
@@ -112,6 +120,7 @@ def _detail(
             "can_act": can_act,
             "acknowledge_form": acknowledge_form if can_act else None,
             "assign_form": assign_form if can_act and unresolved else None,
+            "resolve_form": resolve_form if can_resolve else None,
             "now": timezone.now(),
         },
         status=status,
@@ -160,4 +169,25 @@ def exception_assign(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(done)
     return _detail(
         request, exception, assign_form=form, status=getattr(form, "refusal_status", 400)
+    )
+
+
+@login_required
+@require_POST
+def exception_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    """Resolve a target-gaming signal or an alignment exception with a note (PMO, executives)."""
+    user = request.user
+    exception = selectors.exception_detail(user=user, pk=pk)
+    form = ExceptionResolveForm(request.POST, prefix="resolve")
+    if form.is_valid():
+        done = form.submit(
+            lambda data: services.exception_resolve(
+                actor=user, exception=exception, note=data["note"]
+            ),
+        )
+        if done:
+            messages.success(request, f"Resolved “{done.title}”.")
+            return redirect(done)
+    return _detail(
+        request, exception, resolve_form=form, status=getattr(form, "refusal_status", 400)
     )

@@ -14,8 +14,11 @@ from django.utils import timezone
 
 from govern import permissions
 from govern import selectors as govern_selectors
+from govern.choices import PlanVersionStatus
 from govern.errors import ApplicationError
 from govern.forms import visible_departments, visible_people
+from govern.middleware import render_application_error
+from govern.models import PlanVersion
 from govern.views import (
     _confirm_delete,
     _initial,
@@ -31,7 +34,7 @@ from kpis.choices import Direction, Status
 from kpis.models import Kpi
 from kpis.permissions import RECORD
 from kpis.services import kpis as services
-from kpis.services.targets import targets_set
+from kpis.services.targets import targets_refusal, targets_set
 
 
 def _kpi(user, pk: int, *, for_write: bool = False) -> Kpi:
@@ -44,10 +47,24 @@ def _kpi(user, pk: int, *, for_write: bool = False) -> Kpi:
     )
 
 
-def _targets_form(kpi: Kpi, data=None) -> forms.TargetsForm:
-    current = govern_selectors.current_plan_version()
-    targets = selectors.kpi_targets(kpi=kpi, plan_version=current)
-    return forms.TargetsForm(data, initial={"targets": forms.trajectory_text(targets)})
+def _targets_form(kpi: Kpi, data=None, plan_version: PlanVersion | None = None):
+    """The targets form, filled with the KPI's trajectory in `plan_version` (a draft) or in the
+    current plan."""
+    version = plan_version or govern_selectors.current_plan_version()
+    targets = selectors.kpi_targets(kpi=kpi, plan_version=version)
+    initial = {"targets": forms.trajectory_text(targets)}
+    if plan_version is not None:
+        initial["plan_version"] = plan_version.pk
+    return forms.TargetsForm(data, initial=initial)
+
+
+def _requested_version(request: HttpRequest) -> PlanVersion | None:
+    """The plan version the targets page works on: `plan_version` in the form or the address
+    (a draft, usually); None for the current plan."""
+    raw = (request.POST if request.method == "POST" else request.GET).get("plan_version", "")
+    if not raw.strip().isdigit():
+        return None
+    return permissions.access(PlanVersion, request.user, int(raw))
 
 
 def _measurement_form(kpi: Kpi, data=None) -> forms.MeasurementForm:
@@ -114,6 +131,11 @@ def _detail_context(request, kpi, *, series, exception_periods, targets_form, me
         .prefetch_related(None),
         "current_plan": current,
         "targets_form": targets_form,
+        "draft_plans": (
+            list(PlanVersion.objects.filter(status=PlanVersionStatus.DRAFT).order_by("-created_at"))
+            if targets_form is not None
+            else []
+        ),
         "measurement_form": measurement_form,
         "history": govern_selectors.audit_history(subject=kpi),
         "can_change": can_change,
@@ -191,7 +213,12 @@ def kpi_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def kpi_targets(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     kpi = _kpi(user, pk, for_write=True)
-    form = _targets_form(kpi, form_data(request))
+    version = _requested_version(request)
+    if version is not None and request.method == "GET":
+        refusal = targets_refusal(version)
+        if refusal is not None:
+            return render_application_error(request, refusal)
+    form = _targets_form(kpi, form_data(request), plan_version=version)
     if form.is_valid():
         report = form.submit(
             lambda data: targets_set(
@@ -213,13 +240,16 @@ def kpi_targets(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.info(request, "The targets were already set to these values.")
             return redirect(kpi)
+    shown = version or govern_selectors.current_plan_version()
+    where = f" The form shows and sets the targets in {shown.name}." if shown else ""
     return form_page(
         request,
         form,
         title=f"Targets of {kpi}",
         submit="Save targets",
         cancel_url=kpi.get_absolute_url(),
-        intro=f"{kpi.get_frequency_display()} periods, in {kpi.get_unit_display()}.",
+        intro=f"{kpi.get_frequency_display()} periods, in {kpi.get_unit_display()}.{where}",
+        plan_version=shown,
     )
 
 

@@ -435,6 +435,25 @@ def contract_cancel(
     """Cancel a contract that is not fulfilled or cancelled yet (PMO, with a reason). A pending
     amendment is withdrawn with it."""
     perms.ensure_allowed(actor, contract_perms.CANCEL, contract)
+    return _cancel(actor=actor, contract=contract, reason=reason, revision=revision)
+
+
+@transaction.atomic
+def contract_cancel_dropped(*, actor: Person, contract: Contract, plan_version) -> Contract:
+    """Cancel a contract the PMO dropped from `plan_version`, as part of that version's approval:
+    the authority is the approval (an executive's, checked by the plan-version service), not the
+    approver's own right to cancel contracts. The reason names the version and who proposed it."""
+    proposer = f", proposed by {plan_version.proposed_by}" if plan_version.proposed_by else ""
+    reason = (
+        f"Dropped from plan version {plan_version.name}{proposer}; cancelled when {actor} "
+        "approved it."
+    )
+    return _cancel(actor=actor, contract=contract, reason=reason)
+
+
+def _cancel(
+    *, actor: Person, contract: Contract, reason: str, revision: int | None = None
+) -> Contract:
     reason = require_text(reason, "reason")
     locked = lock(contract, revision)
     if locked.status in CLOSED:

@@ -249,23 +249,166 @@ class MilestoneProgressSerializer(serializers.Serializer):
 
 class PlanVersionSerializer(GovernModelSerializer):
     is_current = serializers.BooleanField(read_only=True)
+    based_on = serializers.PrimaryKeyRelatedField(
+        read_only=True, help_text="The version this one was copied from."
+    )
+    based_on_name = name_of("based_on", allow_null=True)
     created_by_name = name_of("created_by", allow_null=True)
+    proposed_by_name = name_of("proposed_by", allow_null=True)
     approved_by_name = name_of("approved_by", allow_null=True)
 
     class Meta:
         model = PlanVersion
         fields = [
-            "id", "name", "description", "status", "is_current", "created_by", "created_by_name",
+            "id", "name", "description", "status", "is_current", "based_on", "based_on_name",
+            "created_by", "created_by_name", "proposed_by", "proposed_by_name", "proposed_at",
             "approved_by", "approved_by_name", "approved_at", "superseded_at",
             "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = [
-            "status", "created_by", "approved_by", "approved_at", "superseded_at",
+            "status", "created_by", "proposed_by", "proposed_at", "approved_by", "approved_at",
+            "superseded_at",
         ]  # fmt: skip
+
+
+class PlanVersionCreateSerializer(GovernModelSerializer):
+    based_on = ScopedPrimaryKeyRelatedField(
+        queryset=PlanVersion.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The approved or superseded version to copy (its targets and the terms of its "
+        "open contracts); the current version when omitted. Without any approved version the "
+        "first draft starts empty.",
+    )
+
+    class Meta:
+        model = PlanVersion
+        fields = ["name", "description", "based_on"]
 
 
 class PlanVersionApproveSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PlanVersionProposeSerializer(serializers.Serializer):
+    comment = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="For the executives: what changes and why.",
+    )
+
+
+class PlanVersionWithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        allow_blank=True, help_text="Why the proposal goes back to draft (required)."
+    )
+
+
+class PlanContractActionSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PlanContractSerializer(serializers.Serializer):
+    """A contract as a plan version holds it, after a drop or a restore."""
+
+    plan_version = serializers.IntegerField(source="plan_version_id")
+    contract = serializers.IntegerField(source="contract_id")
+    contract_code = serializers.CharField(source="contract.code")
+    included = serializers.BooleanField()
+    version_number = serializers.IntegerField(help_text="The contract version its terms are.")
+    copied_at = serializers.DateTimeField()
+
+
+# --- Plan versions compared -------------------------------------------------------------------
+
+
+class PlanVersionRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+
+
+class TargetChangeSerializer(serializers.Serializer):
+    kpi = serializers.IntegerField(source="kpi_id")
+    kpi_code = serializers.CharField()
+    kpi_name = serializers.CharField()
+    period = serializers.DateField()
+    old = serializers.FloatField(allow_null=True, help_text="The target in version `a`.")
+    new = serializers.FloatField(allow_null=True, help_text="The target in version `b`.")
+    change_pct = serializers.FloatField(
+        allow_null=True, help_text="(new − old) in % of |old|; null when old is 0 or missing."
+    )
+    kind = serializers.ChoiceField(choices=["changed", "added", "removed"])
+    eased = serializers.BooleanField(
+        allow_null=True,
+        help_text="The new target is easier to meet given the KPI's direction; null when not "
+        "both are set or for a within-band KPI (judged by its band).",
+    )
+
+
+class PlannedKpiSerializer(serializers.Serializer):
+    kpi = serializers.IntegerField(source="pk")
+    code = serializers.CharField()
+    name = serializers.CharField()
+    periods = serializers.IntegerField(help_text="Periods with a target in that version.")
+
+
+class PlanTargetChangesSerializer(serializers.Serializer):
+    changed_count = serializers.IntegerField()
+    eased_count = serializers.IntegerField()
+    periods_added_count = serializers.IntegerField()
+    periods_removed_count = serializers.IntegerField()
+    rows = TargetChangeSerializer(many=True, help_text="By KPI code and period; cut at `limit`.")
+    kpis_added_count = serializers.IntegerField()
+    kpis_added = PlannedKpiSerializer(many=True, help_text="KPIs with targets only in `b`.")
+    kpis_removed_count = serializers.IntegerField()
+    kpis_removed = PlannedKpiSerializer(many=True, help_text="KPIs with targets only in `a`.")
+
+
+class PlanContractEntrySerializer(serializers.Serializer):
+    contract = serializers.IntegerField(source="contract.pk")
+    code = serializers.CharField(source="contract.code")
+    title = serializers.CharField(source="contract.title")
+    status = serializers.CharField(source="contract.status")
+    state = serializers.CharField(
+        help_text="carried, created, held, frozen or dropped (docs/plan-versions.md)."
+    )
+    version_number = serializers.IntegerField()
+
+
+class TermChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    label = serializers.CharField()
+    old = serializers.JSONField(source="a", allow_null=True)
+    new = serializers.JSONField(source="b", allow_null=True)
+    old_text = serializers.CharField(source="a_text")
+    new_text = serializers.CharField(source="b_text")
+
+
+class PlanContractChangeSerializer(serializers.Serializer):
+    contract = serializers.IntegerField(source="contract.pk")
+    code = serializers.CharField(source="contract.code")
+    title = serializers.CharField(source="contract.title")
+    old_version_number = serializers.IntegerField(source="a.version_number")
+    new_version_number = serializers.IntegerField(source="b.version_number")
+    terms = TermChangeSerializer(many=True)
+
+
+class PlanContractChangesSerializer(serializers.Serializer):
+    a_count = serializers.IntegerField(help_text="Contracts `a` holds.")
+    b_count = serializers.IntegerField(help_text="Contracts `b` holds.")
+    added = PlanContractEntrySerializer(many=True)
+    changed = PlanContractChangeSerializer(many=True)
+    removed = PlanContractEntrySerializer(many=True)
+    dropped = PlanContractEntrySerializer(many=True)
+
+
+class PlanCompareSerializer(serializers.Serializer):
+    a = PlanVersionRefSerializer(help_text="The version in the path.")
+    b = PlanVersionRefSerializer(help_text="The version given by `with`.")
+    targets = PlanTargetChangesSerializer()
+    contracts = PlanContractChangesSerializer()
 
 
 # --- Audit ------------------------------------------------------------------------------------

@@ -20,17 +20,21 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dependencies import selectors as contract_selectors
+from dependencies.models import Contract
+from dependencies.services import plan_versions as contract_plans
 from govern import filtersets, notifications, selectors, services
 from govern import permissions as perms
 from govern.api import serializers as s
 from govern.api.schema import ErrorResponseSerializer
 from govern.choices import ObjectiveLevel
 from govern.models import Department, Membership, Notification, Person, PlanVersion
+from kpis import selectors as kpi_selectors
 
 # --- Shared behaviour -------------------------------------------------------------------------
 
@@ -306,21 +310,65 @@ class MilestoneViewSet(CreateWithService, UpdateWithService, DestroyWithService,
 # --- Plan versions ----------------------------------------------------------------------------
 
 
+COMPARE_ROWS = 500  # rows per list of a comparison; the counts are always complete
+STATUS_409 = OpenApiResponse(
+    ErrorResponseSerializer,
+    description="Its status forbids it: only a draft is edited, deleted or proposed (and has "
+    "contracts dropped or restored); only a proposed version is withdrawn or approved.",
+)
+CONTRACT_ID = OpenApiParameter(
+    "contract_id", int, OpenApiParameter.PATH, description="The contract's id."
+)
+WITH_MISSING = "Give the id of the plan version to compare with, e.g. ?with=3."
+
+
+@extend_schema_view(
+    create=extend_schema(
+        summary="Make a draft from the current version (or the one named in `based_on`)",
+        description="The draft gets every target of that version and the terms of its contracts "
+        "still open, in the same transaction (PMO).",
+        request=s.PlanVersionCreateSerializer,
+        responses={201: s.PlanVersionSerializer},
+    ),
+)
 class PlanVersionViewSet(CreateWithService, UpdateWithService, DestroyWithService, GovernViewSet):
-    """Only drafts can be edited or deleted; approving a draft supersedes the current version."""
+    """Plan versions: draft (PMO) → proposed (PMO) → approved, the one current version (an
+    executive) → superseded. Only drafts are edited or deleted; a proposed version goes back to
+    draft to be changed (withdraw). Any two versions compare."""
 
     serializer_class = s.PlanVersionSerializer
     filterset_class = filtersets.PlanVersionFilterSet
     search_fields = filtersets.PlanVersionFilterSet.search_fields
     ordering_fields = ["name", "status", "created_at", "approved_at"]
-    gated_actions = {**GovernViewSet.gated_actions, "approve": perms.APPROVE}
+    gated_actions = {
+        **GovernViewSet.gated_actions,
+        "approve": perms.APPROVE,
+        "propose": perms.PROPOSE,
+        "withdraw": perms.WITHDRAW,
+        "contract_drop": perms.CHANGE,
+        "contract_restore": perms.CHANGE,
+    }
     add_gate = PlanVersion
 
     def get_queryset(self):
         return selectors.plan_version_list(user=self.request.user)
 
-    def service_create(self, data):
-        return services.plan_version_create(actor=self.request.user, **data)
+    def get_serializer_class(self):
+        return {
+            "create": s.PlanVersionCreateSerializer,
+            "propose": s.PlanVersionProposeSerializer,
+            "withdraw": s.PlanVersionWithdrawSerializer,
+            "approve": s.PlanVersionApproveSerializer,
+            "contract_drop": s.PlanContractActionSerializer,
+            "contract_restore": s.PlanContractActionSerializer,
+        }.get(self.action, self.serializer_class)
+
+    def create(self, request, *args, **kwargs):
+        perms.ensure_can_add(request.user, PlanVersion)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        draft = services.plan_version_create_draft(actor=request.user, **serializer.validated_data)
+        return self._answer(draft, status.HTTP_201_CREATED)
 
     def service_update(self, plan_version, data):
         return services.plan_version_update(
@@ -330,24 +378,159 @@ class PlanVersionViewSet(CreateWithService, UpdateWithService, DestroyWithServic
     def service_delete(self, plan_version):
         services.plan_version_delete(actor=self.request.user, plan_version=plan_version)
 
-    @extend_schema(
-        summary="Approve a draft: it becomes the current plan, the previous one is superseded",
-        request=s.PlanVersionApproveSerializer,
-        responses=s.PlanVersionSerializer,
-    )
-    @action(detail=True, methods=["post"], serializer_class=s.PlanVersionApproveSerializer)
-    def approve(self, request, pk=None):
-        plan_version = self.get_object()
+    def _answer(self, plan_version, code: int = status.HTTP_200_OK) -> Response:
+        body = s.PlanVersionSerializer(
+            self.reload(plan_version), context=self.get_serializer_context()
+        ).data
+        return Response(body, status=code)
+
+    def _input(self, request) -> dict:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        approved = services.plan_version_approve(
-            actor=request.user, plan_version=plan_version, **serializer.validated_data
+        return dict(serializer.validated_data)
+
+    @extend_schema(
+        summary="Propose a draft for approval (PMO): it can no longer be edited",
+        request=s.PlanVersionProposeSerializer,
+        responses={200: s.PlanVersionSerializer, 409: STATUS_409},
+    )
+    @action(detail=True, methods=["post"])
+    def propose(self, request, pk=None):
+        plan_version = self.get_object()
+        data = self._input(request)
+        return self._answer(
+            services.plan_version_propose(actor=request.user, plan_version=plan_version, **data)
         )
-        return Response(
-            s.PlanVersionSerializer(
-                self.reload(approved), context=self.get_serializer_context()
-            ).data
+
+    @extend_schema(
+        summary="Take a proposed version back to draft, with a reason (PMO or an executive)",
+        request=s.PlanVersionWithdrawSerializer,
+        responses={200: s.PlanVersionSerializer, 409: STATUS_409},
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        plan_version = self.get_object()
+        data = self._input(request)
+        return self._answer(
+            services.plan_version_withdraw(actor=request.user, plan_version=plan_version, **data)
         )
+
+    @extend_schema(
+        summary="Approve a proposed version (an executive): it becomes the current plan",
+        description="The version it replaces is superseded; the contracts it carries move to it "
+        "and those the PMO dropped are cancelled; variance is recomputed against its targets "
+        "for the periods still running or to come (periods already ended keep theirs).",
+        request=s.PlanVersionApproveSerializer,
+        responses={200: s.PlanVersionSerializer, 409: STATUS_409},
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        plan_version = self.get_object()
+        data = self._input(request)
+        return self._answer(
+            services.plan_version_approve(actor=request.user, plan_version=plan_version, **data)
+        )
+
+    def _contract_action(self, request, contract_id, write):
+        plan_version = self.get_object()
+        contract = perms.access(Contract, request.user, contract_id)
+        data = self._input(request)
+        row = write(actor=request.user, plan_version=plan_version, contract=contract, **data)
+        return Response(s.PlanContractSerializer(row).data)
+
+    @extend_schema(
+        summary="Drop a contract from a draft (PMO): its approval will cancel the contract",
+        parameters=[CONTRACT_ID],
+        request=s.PlanContractActionSerializer,
+        responses={200: s.PlanContractSerializer, 409: STATUS_409},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"contracts/(?P<contract_id>\d+)/drop",
+        url_name="contract-drop",
+    )
+    def contract_drop(self, request, pk=None, contract_id=None):
+        return self._contract_action(request, contract_id, contract_plans.plan_contract_drop)
+
+    @extend_schema(
+        summary="Carry a dropped contract in a draft again (PMO)",
+        parameters=[CONTRACT_ID],
+        request=s.PlanContractActionSerializer,
+        responses={200: s.PlanContractSerializer, 409: STATUS_409},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"contracts/(?P<contract_id>\d+)/restore",
+        url_name="contract-restore",
+    )
+    def contract_restore(self, request, pk=None, contract_id=None):
+        return self._contract_action(request, contract_id, contract_plans.plan_contract_restore)
+
+    @extend_schema(
+        summary="Compare this version (a) with another (b): targets and contracts",
+        description="Over the KPIs and contracts you may see: per KPI and period the targets "
+        "changed (old, new, change %, eased), added or removed, the KPIs planned in only one of "
+        f"the two; the contracts added, changed (term by term), removed and dropped. Each list "
+        f"is cut at {COMPARE_ROWS} rows; the counts are complete.",
+        parameters=[
+            OpenApiParameter(
+                "with", int, required=True, description="The id of the other plan version (b)."
+            )
+        ],
+        responses={
+            200: s.PlanCompareSerializer,
+            400: OpenApiResponse(
+                ErrorResponseSerializer,
+                description="`with` is missing, not an id, or not another plan version.",
+            ),
+        },
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def compare(self, request, pk=None):
+        a = self.get_object()
+        b = self._other(a, request.query_params.get("with"))
+        targets = kpi_selectors.plan_target_changes(user=request.user, a=a, b=b)
+        contracts = contract_selectors.plan_contract_changes(user=request.user, a=a, b=b)
+        body = {
+            "a": a,
+            "b": b,
+            "targets": {
+                "changed_count": targets.changed,
+                "eased_count": targets.eased,
+                "periods_added_count": targets.periods_added,
+                "periods_removed_count": targets.periods_removed,
+                "rows": targets.rows[:COMPARE_ROWS],
+                "kpis_added_count": targets.kpis_added_count,
+                "kpis_added": targets.kpis_added[:COMPARE_ROWS],
+                "kpis_removed_count": targets.kpis_removed_count,
+                "kpis_removed": targets.kpis_removed[:COMPARE_ROWS],
+            },
+            "contracts": {
+                "a_count": contracts.a_count,
+                "b_count": contracts.b_count,
+                **{
+                    name: getattr(contracts, name)[:COMPARE_ROWS]
+                    for name in ("added", "changed", "removed", "dropped")
+                },
+            },
+        }
+        return Response(s.PlanCompareSerializer(body).data)
+
+    def _other(self, a: PlanVersion, raw: str | None) -> PlanVersion:
+        """The version named by `with`, among those the user may see; 400 on `with` otherwise."""
+        raw = (raw or "").strip()
+        if not raw:
+            raise ValidationError({"with": [WITH_MISSING]})
+        if not raw.isdigit():
+            raise ValidationError({"with": [f"{raw!r} is not a plan version id. {WITH_MISSING}"]})
+        other = selectors.plan_version_list(user=self.request.user).filter(pk=int(raw)).first()
+        if other is None:
+            raise ValidationError({"with": [f"There is no plan version {raw}."]})
+        if other.pk == a.pk:
+            raise ValidationError({"with": ["Give another plan version than the one compared."]})
+        return other
 
     @extend_schema(
         summary="The current (approved) plan version",

@@ -221,6 +221,8 @@ SPECTACULAR_SETTINGS = {
         "AmendmentResponseEnum": "dependencies.choices.Response",
         "ReallocationUnitEnum": "decisions.choices.ReallocationUnit",
         "RoleEnum": "govern.choices.Role",
+        "SessionStatusEnum": "decisions.choices.SessionStatus",
+        "DecisionStatusEnum": "decisions.choices.DecisionStatus",
     },
 }
 
@@ -253,6 +255,20 @@ GOVERN_IMPORT_ASYNC_ROWS = env.int("GOVERN_IMPORT_ASYNC_ROWS", default=2_000)
 GOVERN_CONTRACT_DUE_SOON_DAYS = env.int("GOVERN_CONTRACT_DUE_SOON_DAYS", default=14)
 # A service-level contract is breached when its KPI is red this many evaluated periods in a row.
 GOVERN_CONTRACT_BREACH_RED_PERIODS = env.int("GOVERN_CONTRACT_BREACH_RED_PERIODS", default=2)
+
+# --- Target-gaming signals and alignment (docs/exceptions.md, docs/alignment.md) ---------------
+# An actual revised after its period ended by more than this % of the old value (by more than
+# this many units when the old value was 0) raises a `governance` exception.
+GOVERN_REVISION_THRESHOLD_PCT = env.float("GOVERN_REVISION_THRESHOLD_PCT", default=5.0)
+# An alignment assessment with any score at or below this is low; a mean score that dropped by
+# at least this much against the leader's previous assessed quarter is falling. Either raises an
+# `alignment` exception for the PMO.
+GOVERN_ALIGNMENT_LOW = env.int("GOVERN_ALIGNMENT_LOW", default=2)
+GOVERN_ALIGNMENT_DROP = env.float("GOVERN_ALIGNMENT_DROP", default=1.0)
+
+# --- Review sessions (decisions/services/sessions.py, docs/review-sessions.md) ------------------
+# The default share of open exceptions, worst first, that make a new session's agenda (0 < x ≤ 1).
+GOVERN_AGENDA_SHARE = env.float("GOVERN_AGENDA_SHARE", default=0.2)
 
 LOGGING = {
     "version": 1,

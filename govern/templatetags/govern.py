@@ -34,6 +34,7 @@ TONES = {
     MilestoneStatus.DONE: "success",
     MilestoneStatus.CANCELLED: "muted",
     PlanVersionStatus.DRAFT: "neutral",
+    PlanVersionStatus.PROPOSED: "warning",
     PlanVersionStatus.APPROVED: "success",
     PlanVersionStatus.SUPERSEDED: "muted",
     ObjectiveLevel.STRATEGIC: "accent",

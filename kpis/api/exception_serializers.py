@@ -26,7 +26,7 @@ class ExceptionSerializer(serializers.ModelSerializer):
         model = KpiException
         fields = [
             "id", "kind", "kind_display", "status", "status_display", "title", "detail",
-            "subject_key", "kpi", "kpi_code", "milestone", "milestone_name", "department",
+            "subject_key", "kpi", "kpi_code", "milestone", "milestone_name", "person", "department",
             "department_name", "owner", "owner_name", "period", "severity", "opened_at",
             "age_days", "acknowledged_at", "decided_at", "resolved_at", "decision_deadline",
             "escalation_level", "escalation_level_display", "escalated_at", "green_streak",
@@ -53,4 +53,11 @@ class ExceptionAssignSerializer(serializers.Serializer):
     note = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=2000,
         help_text="Why this person; kept in the exception's history.",
+    )  # fmt: skip
+
+
+class ExceptionResolveSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=2000,
+        help_text="Why it is resolved (required); kept in the exception's history.",
     )  # fmt: skip

@@ -87,6 +87,34 @@ class ExceptionViewSet(GovernViewSet):
         )
 
     @extend_schema(
+        summary="Resolve a target-gaming signal or an alignment exception (PMO, executives)",
+        description="The engine never resolves a `governance` exception (an `alignment` one also "
+        "resolves when a later assessment is fine): the PMO or an executive resolves it with a "
+        "note saying why (400 without one). Every other kind resolves itself: 409 "
+        "`resolved_by_engine`; an already resolved one: 409 `resolved`.",
+        request=s.ExceptionResolveSerializer,
+        responses=s.ExceptionSerializer,
+        examples=[
+            OpenApiExample(
+                "Resolve with the finding",
+                value={"note": "Target cut agreed by the board after the supplier fire."},
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"], serializer_class=s.ExceptionResolveSerializer)
+    def resolve(self, request, pk=None):
+        exception = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changed = services.exception_resolve(
+            actor=request.user, exception=exception, note=serializer.validated_data["note"]
+        )
+        return Response(
+            s.ExceptionSerializer(self.reload(changed), context=self.get_serializer_context()).data
+        )
+
+    @extend_schema(
         summary="Assign a new owner (a member of the exception's department)",
         request=s.ExceptionAssignSerializer,
         responses=s.ExceptionSerializer,

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from govern import permissions as perms
 from govern.audit import record
-from govern.choices import AuditAction, MilestoneStatus
+from govern.choices import AuditAction, MilestoneStatus, Role
 from govern.errors import ApplicationError, ConflictError
 from govern.models import AuditEvent, Initiative, Membership, Milestone, Person
 from kpis.choices import (
@@ -39,7 +39,7 @@ from kpis.engine.severity import adverse as adverse_of
 from kpis.engine.severity import severity as severity_of
 from kpis.engine.severity import with_reach
 from kpis.models import Kpi, KpiException, KpiResult
-from kpis.permissions import ACT
+from kpis.permissions import ACT, LEADERSHIP_ONLY_KINDS
 from kpis.services import notifications
 
 EVALUATED = (Status.ON_TRACK, Status.AMBER, Status.RED, Status.MISSING)
@@ -728,11 +728,20 @@ def exception_assign(
         raise ConflictError(
             "This exception is resolved; there is nothing left to assign.", code="resolved"
         )
-    member = Membership.objects.filter(
-        person_id=owner.pk, department_id=locked.department_id, person__is_active=True
-    ).exists()
-    if not member:
+    if locked.kind in LEADERSHIP_ONLY_KINDS:  # seen by the PMO and executives only
+        member = Membership.objects.filter(
+            person_id=owner.pk, role__in=[Role.PMO, Role.EXECUTIVE], person__is_active=True
+        ).exists()
+        message = (
+            f"{owner} is neither in the PMO nor an executive; only they see a "
+            f"{locked.get_kind_display().lower()} exception, so choose one of them."
+        )
+    else:
+        member = Membership.objects.filter(
+            person_id=owner.pk, department_id=locked.department_id, person__is_active=True
+        ).exists()
         message = f"{owner} is not an active member of {locked.department}; choose someone who is."
+    if not member:
         raise ApplicationError(message, fields={"owner": [message]})
     if owner.pk == locked.owner_id:
         return locked
@@ -910,5 +919,57 @@ def exception_reescalate(
                 subject=locked,
             )
         ]
+    )
+    return locked
+
+
+# --- Resolved by people: target-gaming signals and alignment (kpis/services/governance.py,
+# decisions/services/alignment.py) -------------------------------------------------------------
+
+PEOPLE_RESOLVE_KINDS = LEADERSHIP_ONLY_KINDS  # the others resolve themselves
+
+
+def can_resolve(user, exception: KpiException) -> bool:
+    """May `user` resolve `exception` by hand now? Only a target-gaming signal or an alignment
+    exception, unresolved, by the PMO or an executive."""
+    return (
+        exception.kind in PEOPLE_RESOLVE_KINDS
+        and exception.status != ExceptionStatus.RESOLVED
+        and perms.scope_for(user).reads_everything
+    )
+
+
+@transaction.atomic
+def exception_resolve(*, actor: Person, exception: KpiException, note: str) -> KpiException:
+    """Resolve a target-gaming signal or an alignment exception: the engine never resolves a
+    governance one (an alignment one also resolves when a later assessment is fine), so the PMO
+    or an executive does, with a note saying why (kept in the RESOLVE event). Every other kind
+    resolves itself from the state of its subject (409)."""
+    if not perms.scope_for(actor).reads_everything:
+        raise PermissionDenied("Only the PMO and executives may resolve this exception.")
+    if exception.kind not in PEOPLE_RESOLVE_KINDS:
+        raise ConflictError(
+            f"A {exception.get_kind_display().lower()} exception resolves itself when its subject "
+            "is back on track; only target-gaming signals and alignment exceptions are resolved "
+            "by hand.",
+            code="resolved_by_engine",
+        )
+    note = (note or "").strip()
+    if not note:
+        message = "Say why it is resolved: the note is kept in its history."
+        raise ApplicationError(message, fields={"note": [message]})
+    locked = _locked(exception)
+    if locked.status == ExceptionStatus.RESOLVED:
+        raise ConflictError("This exception is already resolved.", code="resolved")
+    old = locked.status
+    locked.status = ExceptionStatus.RESOLVED
+    locked.resolved_at = timezone.now()
+    locked.save(update_fields=["status", "resolved_at", "updated_at"])
+    record(
+        actor=actor,
+        action=AuditAction.RESOLVE,
+        instance=locked,
+        changes={"status": {"old": old, "new": ExceptionStatus.RESOLVED}},
+        reason=note[:2000],
     )
     return locked

@@ -36,7 +36,7 @@ from kpis.choices import MeasurementSource
 from kpis.models import Kpi, Measurement, MeasurementRevision
 from kpis.periods import is_period_start, not_a_period_start_message
 from kpis.permissions import RECORD
-from kpis.services import pgcopy
+from kpis.services import governance, pgcopy
 
 MAX_ABS_VALUE = 1e15
 CHANGES_SAMPLE = 200  # changes kept in the report for previews
@@ -429,6 +429,13 @@ def _write(actor, source: str, plan: _Plan, report: IngestReport, on_progress) -
                 reason=f"Actuals corrected ({label}).",
             )
             for kpi_id, changes in sorted(revised.items())
+        )
+        # Actuals revised after the fact beyond a threshold: a target-gaming signal.
+        governance.revisions_check(
+            revised=revised,
+            frequencies={kpi_id: plan.kpis[kpi_id].frequency for kpi_id in revised},
+            actor=actor,
+            now=now,
         )
     Kpi.objects.filter(pk__in=report.kpi_ids).update(inputs_changed_at=now)
     kpi_recompute.delay_on_commit(kpi_ids=report.kpi_ids)

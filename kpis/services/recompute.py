@@ -1,13 +1,19 @@
 """The recompute: variance, status and forecast of KPIs, persisted as `KpiResult` rows and the
 KPIs' denormalised status, then the exceptions derived from them.
 
-Set-based from end to end: for each chunk of KPIs, one query per table loads targets (of the
-current approved plan version), measurements, KPI parameters and the stored results into
+Set-based from end to end: for each chunk of KPIs, one query per table loads targets,
+measurements, KPI parameters and the stored results into
 DataFrames; the pure engines compute; the new rows are compared with the stored ones (numpy
 over packed (kpi, period) keys, `kpis.engine.keys`) and only the difference is written (new and
 changed rows in one upsert on (kpi, period), rows for periods with neither a plan, an actual
 nor a forecast deleted). A second run over unchanged inputs writes nothing, neither results
 nor KPIs.
+
+Which plan: each period is held against the plan version that was current when it ended
+(`govern.selectors.plan_version_spans`). The periods still running or to come follow the current
+version; a period that ended before an approval keeps the targets of the version it was judged
+against, so approving a new version changes the variance from then on and leaves history as it was
+computed (docs/plan-versions.md). With no approved version there is no plan at all.
 
 The same code serves one KPI and twenty thousand: numpy's cost per operation is microseconds
 where pandas' merges and groupbys cost about a millisecond each, which made most of a one-KPI
@@ -33,7 +39,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from govern.selectors import current_plan_version
+from govern.selectors import PlanSpan, current_plan_version, plan_version_spans
 from kpis import selectors
 from kpis.choices import Status
 from kpis.engine import keys
@@ -105,6 +111,7 @@ def _recompute(ids: list[int], *, full: bool, today: dt.date | None) -> Recomput
     now = timezone.now()
     today = today or timezone.localdate()
     version = current_plan_version()
+    spans = plan_version_spans() if version else []
     report = RecomputeReport(
         kpis=len(ids),
         plan_version=version.name if version else None,
@@ -112,7 +119,7 @@ def _recompute(ids: list[int], *, full: bool, today: dt.date | None) -> Recomput
     )
     with transaction.atomic():
         for start in range(0, len(ids), CHUNK_SIZE):
-            _recompute_chunk(ids[start : start + CHUNK_SIZE], version, today, now, report)
+            _recompute_chunk(ids[start : start + CHUNK_SIZE], spans, today, now, report)
         if ids or full:
             opened, resolved = exception_services.exception_sync(
                 kpi_ids=None if full else ids, today=today
@@ -126,16 +133,18 @@ def _recompute(ids: list[int], *, full: bool, today: dt.date | None) -> Recomput
 Columns = dict[str, np.ndarray]
 
 
-def _compute(chunk: list[int], version, kpis: pd.DataFrame, today: dt.date) -> Columns:
+def _compute(
+    chunk: list[int], spans: list[PlanSpan], kpis: pd.DataFrame, today: dt.date
+) -> Columns:
     """The results the chunk should have: variance rows and forecast rows, outer-joined."""
-    if version is None:
+    if not spans:
         return {
             "kpi_id": np.zeros(0, dtype="int64"),
             "period": np.zeros(0, dtype="datetime64[ns]"),
             **{field: np.zeros(0) for field in FLOAT_FIELDS},
             **{field: np.zeros(0, dtype=object) for field in TEXT_FIELDS},
         }
-    plan = selectors.recompute_plan_frame(plan_version_id=version.pk, kpi_ids=chunk)
+    plan = selectors.recompute_spans_plan_frame(spans=spans, kpi_ids=chunk)
     actuals = selectors.recompute_actuals_frame(kpi_ids=chunk)
     variance = compute_variance(
         plan, actuals, kpis, today=today, grace_days=settings.GOVERN_MISSING_GRACE_DAYS
@@ -173,9 +182,9 @@ def _same(new: np.ndarray, old: np.ndarray) -> np.ndarray:
         return both_missing | np.isclose(new, old, rtol=1e-12, atol=1e-12)
 
 
-def _recompute_chunk(chunk: list[int], version, today: dt.date, now, report) -> None:
+def _recompute_chunk(chunk: list[int], spans: list[PlanSpan], today: dt.date, now, report) -> None:
     kpis = selectors.recompute_kpi_frame(kpi_ids=chunk)
-    computed = _compute(chunk, version, kpis, today)
+    computed = _compute(chunk, spans, kpis, today)
     stored = selectors.recompute_results_frame(kpi_ids=chunk)
     _, at_new, at_old = keys.outer(
         keys.pack(computed["kpi_id"], computed["period"]), keys.keyed(stored)[0]

@@ -30,6 +30,7 @@ NO_CURRENT_PLAN = (
     "targets belong to."
 )
 FROZEN = "superseded plan versions are frozen"
+PROPOSED = "its targets stay as proposed while it waits for an executive's approval"
 
 
 @dataclass
@@ -68,12 +69,33 @@ def _plan_version_for(plan_version: PlanVersion | None) -> PlanVersion:
     locked = PlanVersion.objects.select_for_update().filter(pk=plan_version.pk).first()
     if locked is None:
         raise ConflictError("This plan version no longer exists.", code="gone")
-    if locked.status == PlanVersionStatus.SUPERSEDED:
-        message = (
-            f"{locked.name} is superseded: {FROZEN}. Set targets in the current plan or in a draft."
-        )
-        raise ConflictError(message, code="plan_version_frozen", fields={"plan_version": [message]})
+    refusal = targets_refusal(locked)
+    if refusal is not None:
+        raise refusal
     return locked
+
+
+def targets_refusal(plan_version: PlanVersion) -> ConflictError | None:
+    """Why the targets of `plan_version` cannot be set (proposed: waiting for approval;
+    superseded: frozen), as `targets_set` refuses it; None when they can. The target pages check
+    it before showing their form."""
+    if plan_version.status == PlanVersionStatus.SUPERSEDED:
+        message = (
+            f"{plan_version.name} is superseded: {FROZEN}. Set targets in the current plan or in "
+            "a draft."
+        )
+        return ConflictError(
+            message, code="plan_version_frozen", fields={"plan_version": [message]}
+        )
+    if plan_version.status == PlanVersionStatus.PROPOSED:
+        message = (
+            f"{plan_version.name} is proposed for approval: {PROPOSED}. Withdraw it to draft to "
+            "change its targets."
+        )
+        return ConflictError(
+            message, code="plan_version_proposed", fields={"plan_version": [message]}
+        )
+    return None
 
 
 def _as_date(value) -> dt.date:
@@ -127,7 +149,8 @@ def targets_set(
     plan_version: PlanVersion | None = None,
 ) -> TargetReport:
     """Set the KPI's trajectory in `plan_version` (the current approved one when None; a draft may
-    be named; a superseded one is frozen). Periods not named keep their targets."""
+    be named; a proposed one waits for its approval and a superseded one is frozen). Periods not
+    named keep their targets."""
     perms.ensure_allowed(actor, perms.CHANGE, kpi)
     reason = (reason or "").strip()
     if not reason:

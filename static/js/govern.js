@@ -44,4 +44,19 @@
       event.detail.isError = false;
     }
   });
+
+  // Review sessions: an agenda item answers a refused action (400, 403, 409) with its row and
+  // the form's errors; show it in place. The minutes' Print button prints the page.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var source = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var status = event.detail.xhr.status;
+    if (source && source.closest("[data-agenda-item]") && status >= 400 && status < 500) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) window.print();
+  });
 })();

@@ -53,7 +53,8 @@ def plans(db):
         name="FY26 baseline", status=PlanVersionStatus.APPROVED, approved_at=timezone.now()
     )
     draft = PlanVersionFactory(name="FY26 Q2 re-forecast")
-    return {"current": current, "draft": draft}
+    proposal = PlanVersionFactory(name="FY26 Q3 proposal", status=PlanVersionStatus.PROPOSED)
+    return {"current": current, "draft": draft, "proposal": proposal}
 
 
 @pytest.fixture

@@ -52,7 +52,7 @@ def test_me_tells_the_pmo_they_read_everything(api_client, pmo):
 def test_the_audit_log_lists_every_event_for_executives(api_client, pmo, executive, department):
     # given
     services.department_update(actor=pmo, department=department, data={"name": "Sales EMEA"})
-    services.plan_version_create(actor=pmo, name="FY27 draft")
+    services.plan_version_create_draft(actor=pmo, name="FY27 draft")
     api_client.force_authenticate(executive)
 
     # when

@@ -45,7 +45,8 @@ LEADS_DELETE = (204,    403,    204,    404,    403,    403,    404,    401)
 PROGRESS =     (200,    403,    200,    404,    200,    403,    404,    401)  # contributor owns it
 PLAN_CHANGE =  (200,    403,    403,    403,    403,    403,    403,    401)
 PLAN_DELETE =  (204,    403,    403,    403,    403,    403,    403,    401)
-APPROVERS =    (200,    200,    403,    403,    403,    403,    403,    401)
+EXEC_APPROVES = (403,    200,    403,    403,    403,    403,    403,    401)
+WITHDRAWERS =  (200,    200,    403,    403,    403,    403,    403,    401)
 READS_ALL =    (200,    200,    403,    403,    403,    403,    403,    401)
 OWN_TOKEN =    (200,    200,    200,    200,    200,    200,    200,    400)  # no credentials
 PUBLIC =       (200,    200,    200,    200,    200,    200,    200,    200)
@@ -107,7 +108,10 @@ CASES = [
     Case("plan-versions:create", "post", "plan-versions/", PMO_CREATES),
     Case("plan-versions:update", "patch", "plan-versions/{plan}/", PLAN_CHANGE),
     Case("plan-versions:delete", "delete", "plan-versions/{plan}/", PLAN_DELETE),
-    Case("plan-versions:approve", "post", "plan-versions/{plan}/approve/", APPROVERS),
+    Case("plan-versions:propose", "post", "plan-versions/{plan}/propose/", PLAN_CHANGE),
+    Case("plan-versions:withdraw", "post", "plan-versions/{proposal}/withdraw/", WITHDRAWERS),
+    Case("plan-versions:approve", "post", "plan-versions/{proposal}/approve/", EXEC_APPROVES),
+    Case("plan-versions:compare", "get", "plan-versions/{plan}/compare/?with={proposal}", ALL_GET),
     Case("plan-versions:history", "get", "plan-versions/{plan}/history/", ALL_GET),
     Case("audit-events:list", "get", "audit-events/", READS_ALL),
     Case("me", "get", "me/", ALL_GET),
@@ -143,6 +147,7 @@ PAYLOADS = {
     "plan-versions:create": {"name": "FY27 draft"},
     "plan-versions:update": {"description": "Q2"},
     "plan-versions:approve": {"reason": "Board"},
+    "plan-versions:withdraw": {"reason": "The board wants the Q3 numbers first"},
 }  # fmt: skip
 
 MATRIX = [
@@ -193,6 +198,7 @@ def world(request, sales_plan, plans, membership, other_lead, outsider):
         "initiative": sales_plan["initiative"].pk,
         "milestone": sales_plan["milestone"].pk,
         "plan": plans["draft"].pk,
+        "proposal": plans["proposal"].pk,
         **{role: person.pk for role, person in people.items()},
     }
     return people, ids

@@ -3,10 +3,12 @@ from govern.models import AuditEvent, PlanVersion
 from tests.govern.api.support import API, stable
 
 
-def test_approving_a_draft_supersedes_the_current_plan(api_client, executive, plans):
+def test_approving_a_proposed_draft_supersedes_the_current_plan(api_client, pmo, executive, plans):
     # given
-    api_client.force_authenticate(executive)
     draft, current = plans["draft"], plans["current"]
+    api_client.force_authenticate(pmo)
+    proposed = api_client.post(f"{API}plan-versions/{draft.pk}/propose/", {}, format="json")
+    api_client.force_authenticate(executive)
 
     # when
     approved = api_client.post(
@@ -15,6 +17,7 @@ def test_approving_a_draft_supersedes_the_current_plan(api_client, executive, pl
     now_current = api_client.get(f"{API}plan-versions/current/")
 
     # then
+    assert (proposed.status_code, proposed.json()["status"]) == (200, "proposed")
     assert approved.status_code == 200
     body = approved.json()
     assert (body["status"], body["is_current"], body["approved_by"]) == (
@@ -49,8 +52,13 @@ def test_pmo_creates_a_draft_plan_version(api_client, pmo):
         "description": "First cut",
         "status": "draft",
         "is_current": False,
+        "based_on": None,
+        "based_on_name": None,
         "created_by": pmo.pk,
         "created_by_name": str(pmo),
+        "proposed_by": None,
+        "proposed_by_name": None,
+        "proposed_at": None,
         "approved_by": None,
         "approved_by_name": None,
         "approved_at": None,
@@ -86,13 +94,16 @@ def test_editing_an_approved_plan_version_is_a_conflict(api_client, pmo, plans):
     assert AuditEvent.objects.count() == events_before
 
 
-def test_an_approved_plan_version_cannot_be_deleted_or_approved_again(api_client, pmo, plans):
+def test_an_approved_plan_version_cannot_be_deleted_or_approved_again(
+    api_client, pmo, executive, plans
+):
     # given
     current = plans["current"]
     api_client.force_authenticate(pmo)
 
     # when
     deleted = api_client.delete(f"{API}plan-versions/{current.pk}/")
+    api_client.force_authenticate(executive)
     approved = api_client.post(f"{API}plan-versions/{current.pk}/approve/", {}, format="json")
 
     # then

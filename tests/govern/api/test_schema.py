@@ -84,6 +84,9 @@ def test_every_endpoint_is_in_the_schema(schema):
         "/api/v1/ripple/",  # checked in tests/dependencies/api/test_ripple_api.py
         "/api/v1/decisions/",  # checked in tests/decisions/api/test_decision_schema.py
         "/api/v1/metrics/",  # checked in tests/decisions/metrics/test_api.py
+        "/api/v1/review-sessions/",  # checked in tests/decisions/sessions/test_session_api.py
+        "/api/v1/alignment-assessments/",  # checked in tests/decisions/alignment/test_api.py
+        "/api/v1/contingency-plans/",  # checked in tests/decisions/contingency/test_api.py
     )
     paths = sorted(p for p in schema["paths"] if not p.startswith(kpi_areas))
 
@@ -96,6 +99,10 @@ def test_every_endpoint_is_in_the_schema(schema):
         expected += [f"/api/v1/{entity}/{{id}}/history/"]
     expected += ["/api/v1/milestones/{id}/progress/", "/api/v1/objectives/tree/"]
     expected += ["/api/v1/plan-versions/current/", "/api/v1/plan-versions/{id}/approve/"]
+    expected += ["/api/v1/plan-versions/{id}/propose/", "/api/v1/plan-versions/{id}/withdraw/"]
+    expected += ["/api/v1/plan-versions/{id}/compare/"]
+    expected += [f"/api/v1/plan-versions/{{id}}/contracts/{{contract_id}}/{verb}/"
+                 for verb in ("drop", "restore")]  # fmt: skip
     expected += ["/api/v1/notifications/", "/api/v1/notifications/{id}/"]
     expected += ["/api/v1/notifications/{id}/read/", "/api/v1/notifications/read-all/"]
     assert paths == sorted(expected)

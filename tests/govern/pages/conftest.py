@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from govern.choices import ObjectiveLevel, Role
+from govern.choices import ObjectiveLevel, PlanVersionStatus, Role
 from govern.models import Membership
 from tests.factories import (
     DepartmentFactory,
@@ -55,6 +55,7 @@ def world(
         milestone=milestone,
         membership=Membership.objects.get(person=contributor, department=department),
         plan_version=PlanVersionFactory(name="FY27 draft"),
+        proposed_plan=PlanVersionFactory(name="FY27 proposal", status=PlanVersionStatus.PROPOSED),
         pmo=pmo,
         executive=executive,
         lead=lead,

@@ -64,7 +64,7 @@ def test_the_navigation_hides_admin_from_people_who_are_not_staff(client, viewer
     # then
     nav = text(response).split("No approved plan", 1)[0].strip()
     assert nav == (
-        "Skip to content Govern Dashboard Objectives Initiatives Exceptions Decisions KPIs "
+        "Skip to content Govern Dashboard Objectives Initiatives Exceptions Decisions Reviews KPIs "
         "Contracts "
         "People Departments Plans"
     )
@@ -83,12 +83,13 @@ def test_the_navigation_shows_admin_to_staff(client, department):
     assert f'<a href="{reverse("admin:index")}">Admin</a>' in response.content.decode()
 
 
-def test_the_header_names_the_current_plan_version(client, pmo):
+def test_the_header_names_the_current_plan_version(client, pmo, executive):
     # given
     client.force_login(pmo)
     before = text(client.get(reverse("dashboard")))
-    version = services.plan_version_create(actor=pmo, name="FY26 baseline")
-    services.plan_version_approve(actor=pmo, plan_version=version, reason="Board")
+    version = services.plan_version_create_draft(actor=pmo, name="FY26 baseline")
+    services.plan_version_propose(actor=pmo, plan_version=version)
+    services.plan_version_approve(actor=executive, plan_version=version, reason="Board")
 
     # when
     after = text(client.get(reverse("person-list")))

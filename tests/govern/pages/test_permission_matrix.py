@@ -51,10 +51,15 @@ MATRIX = [
     ("planversion-detail",   "plan_version",     EVERYONE),
     ("planversion-update",   "plan_version",     "200 403 403 403 403 403 403"),
     ("planversion-delete",   "plan_version",     "200 403 403 403 403 403 403"),
-    ("planversion-approve",  "plan_version",     "200 200 403 403 403 403 403"),
+    ("planversion-propose",  "plan_version",     "200 403 403 403 403 403 403"),
+    ("planversion-withdraw", "proposed_plan",    "200 200 403 403 403 403 403"),
+    ("planversion-approve",  "proposed_plan",    "403 200 403 403 403 403 403"),
+    ("planversion-compare",  None,               EVERYONE),
 ]  # fmt: skip
 
-READ_ONLY = {"dashboard"} | {page for page, _, _ in MATRIX if page.endswith(("-list", "-detail"))}
+READ_ONLY = {"dashboard", "planversion-compare"} | {
+    page for page, _, _ in MATRIX if page.endswith(("-list", "-detail"))
+}
 
 
 def _home_department(w, role):
@@ -118,6 +123,8 @@ PAYLOADS = {
     "planversion-create": lambda w, role: {"name": "FY27 re-forecast"},
     "planversion-update": lambda w, role: {"name": "FY27 draft 2", "description": "Q1 update"},
     "planversion-delete": lambda w, role: {},
+    "planversion-propose": lambda w, role: {"comment": "Q1 update for the board"},
+    "planversion-withdraw": lambda w, role: {"reason": "The board wants the Q1 actuals first"},
     "planversion-approve": lambda w, role: {"reason": "Signed off by the board"},
 }  # fmt: skip
 

@@ -14,9 +14,11 @@ from tests.govern.pages.helpers import database_state, text
 
 def test_approving_a_plan_version_asks_for_confirmation_and_a_reason(client, executive, pmo):
     # given
-    current = services.plan_version_create(actor=pmo, name="FY26 baseline")
-    services.plan_version_approve(actor=pmo, plan_version=current, reason="Board")
-    draft = services.plan_version_create(actor=pmo, name="FY26 Q2 re-forecast")
+    current = services.plan_version_create_draft(actor=pmo, name="FY26 baseline")
+    services.plan_version_propose(actor=pmo, plan_version=current)
+    services.plan_version_approve(actor=executive, plan_version=current, reason="Board")
+    draft = services.plan_version_create_draft(actor=pmo, name="FY26 Q2 re-forecast")
+    services.plan_version_propose(actor=pmo, plan_version=draft)
     client.force_login(executive)
     url = reverse("planversion-approve", args=[draft.pk])
 
@@ -43,10 +45,11 @@ def test_approving_a_plan_version_asks_for_confirmation_and_a_reason(client, exe
     assert "Reason: Q2 demand is 8% below plan" in page.split("History", 1)[1]
 
 
-def test_an_approved_plan_version_cannot_be_edited_and_the_page_says_why(client, pmo):
+def test_an_approved_plan_version_cannot_be_edited_and_the_page_says_why(client, pmo, executive):
     # given
-    version = services.plan_version_create(actor=pmo, name="FY26 baseline")
-    services.plan_version_approve(actor=pmo, plan_version=version, reason="Board")
+    version = services.plan_version_create_draft(actor=pmo, name="FY26 baseline")
+    services.plan_version_propose(actor=pmo, plan_version=version)
+    services.plan_version_approve(actor=executive, plan_version=version, reason="Board")
     client.force_login(pmo)
     before = database_state()
 
@@ -66,9 +69,9 @@ def test_an_approved_plan_version_cannot_be_edited_and_the_page_says_why(client,
     assert database_state() == before
 
 
-def test_a_draft_shows_approve_to_the_executive_but_not_edit(client, executive):
+def test_a_proposed_version_shows_approve_to_the_executive_but_not_edit(client, executive):
     # given
-    draft = PlanVersionFactory(name="FY27 draft")
+    draft = PlanVersionFactory(name="FY27 draft", status=PlanVersionStatus.PROPOSED)
     client.force_login(executive)
 
     # when
