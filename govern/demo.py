@@ -748,7 +748,6 @@ def demo_blueprint(*, size: DemoSize, today: dt.date, seed: int = DEFAULT_SEED) 
         )  # fmt: skip
 
     baseline = f"FY{today:%y} baseline"
-    quarter = (today.month - 1) // 3 + 1
     approved_on = dt.date(today.year - 1, 12, 12)
     plan_versions = (
         PlanVersionSpec(
@@ -758,13 +757,9 @@ def demo_blueprint(*, size: DemoSize, today: dt.date, seed: int = DEFAULT_SEED) 
             created_by="pmo", approved_by="ceo",
             approved_at=dt.datetime.combine(approved_on, dt.time(16, 30), tzinfo=dt.UTC),
         ),
-        PlanVersionSpec(
-            f"FY{today:%y} Q{quarter} re-forecast",
-            "Draft re-forecast: alloy supplier awards slipped, Production's second-source trials "
-            "and the OTIF trajectory move with them. For review at the next S&OP.",
-            created_by="pmo",
-        ),
     )  # fmt: skip
+    # The re-forecast is made from the baseline through the plan-version services once the KPIs
+    # are computed (decisions/demo.py), so that it copies the targets and contract terms.
     return DemoBlueprint(
         departments=tuple(departments),
         people=tuple(people),
