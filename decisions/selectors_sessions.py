@@ -47,9 +47,10 @@ ITEM_RELATED = (
     "department", "action_owner", "exception", "exception__owner", "decision", "contract",
     "outcome_decision",
 )  # fmt: skip
-# Alignment exceptions are about a named leader's scores: they go to the PMO, never onto an
-# agenda that every attendee reads.
-NOT_ON_AGENDA = (ExceptionKind.ALIGNMENT,)
+# Alignment exceptions are about a named leader's scores, governance exceptions (target-gaming
+# signals) about how a department plans and reports: both are for the PMO and executives only,
+# never on an agenda that every attendee reads.
+NOT_ON_AGENDA = (ExceptionKind.ALIGNMENT, ExceptionKind.GOVERNANCE)
 AT_RISK = (ContractStatus.AT_RISK, ContractStatus.BREACHED)
 
 # What a user may do with a session now (`session_actions`): the pages show these buttons.
@@ -202,8 +203,8 @@ def _in_scope(department_ids: list[int], *names: str) -> Q:
 
 def agenda_candidates(*, department_ids: list[int], on: dt.date, share: float) -> AgendaCandidates:
     """The candidates for a session scoped to `department_ids` (empty: the whole organisation)
-    held on `on`, in three queries: the open exceptions (not resolved; alignment exceptions
-    excluded) ranked by severity and cut to the top `share`; the decided decisions whose
+    held on `on`, in three queries: the open exceptions (not resolved; alignment and governance
+    exceptions excluded) ranked by severity and cut to the top `share`; the decided decisions whose
     effectiveness is still pending with a review date on or before `on`; the contracts at risk
     or breached whose provider or consumer is in scope, breached first, then the most critical."""
     exceptions = list(

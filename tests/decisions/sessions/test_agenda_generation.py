@@ -11,7 +11,7 @@ from decisions.choices import SessionStatus
 from decisions.models import AgendaItem
 from decisions.services import sessions as services
 from govern.errors import ConflictError
-from kpis.choices import ExceptionStatus
+from kpis.choices import ExceptionKind, ExceptionStatus
 from tests.decisions.log_support import logged
 from tests.decisions.sessions.support import agenda, operations, plan, started, state
 from tests.factories import ContractFactory, KpiExceptionFactory, KpiFactory
@@ -95,6 +95,38 @@ def test_no_scope_means_the_whole_organisation(world, ops):
         "SALES-INTAKE is red: Order intake",
         "OPS-F is red: Measure F",
     ]
+
+
+def test_governance_and_alignment_exceptions_never_make_the_agenda(world, ops):
+    # given: a target-gaming signal and an alignment concern in Operations, both worse than
+    # every performance exception there
+    gaming = KpiExceptionFactory(
+        kpi=ops.exceptions["OPS-A"].kpi,
+        kind=ExceptionKind.GOVERNANCE,
+        title="Target-gaming signal on OPS-A: Measure A",
+        severity=50.0,
+    )
+    concern = KpiExceptionFactory(
+        kpi=None,
+        kind=ExceptionKind.ALIGNMENT,
+        subject_key=f"person:{ops.lead.pk}",
+        person=ops.lead,
+        department=ops.department,
+        owner=world.pmo,
+        title="Alignment concern: Olga Ops",
+        severity=40.0,
+    )
+
+    # when: ten open performance exceptions count, a fifth of them → 2
+    session = plan(world.pmo, departments=[ops.department.pk], agenda_share=0.2)
+
+    # then
+    assert agenda(session) == [
+        (1, "exception", "OPS-F is red: Measure F"),
+        (2, "exception", "OPS-B is red: Measure B"),
+    ]
+    on_agenda = set(AgendaItem.objects.values_list("exception_id", flat=True))
+    assert on_agenda.isdisjoint({gaming.pk, concern.pk})
 
 
 def test_decisions_due_and_contracts_at_risk_come_after_the_exceptions(world, ops):
