@@ -21,12 +21,15 @@ from django.utils import timezone
 from dependencies.engine.ripple import summarize
 from govern.choices import AuditAction
 from govern.models import AuditEvent
-from kpis.choices import ExceptionStatus
+from kpis.choices import ExceptionKind, ExceptionStatus
 from kpis.engine.severity import with_reach
 from kpis.models import KpiException
 from kpis.services.measurements import update_by_pk
 
 UNRESOLVED = (ExceptionStatus.OPEN, ExceptionStatus.ACKNOWLEDGED, ExceptionStatus.DECIDED)
+# Signals about the plan's integrity and about people, not trouble that travels downstream: they
+# keep the severity their own rules give them and never ask for a trade-off decision.
+WITHOUT_RIPPLE = (ExceptionKind.GOVERNANCE, ExceptionKind.ALIGNMENT)
 REACH_FIELDS = ("reach", "reach_departments", "reach_objectives", "tradeoff_required", "severity")
 WRITE_BATCH_SIZE = 4_000  # exceptions per UPDATE (7 parameters each)
 
@@ -51,7 +54,11 @@ def ripple_sync(*, subject_keys: list[str] | None = None) -> RippleReport:
 
     started = time.perf_counter()
     report = RippleReport()
-    queryset = KpiException.objects.select_for_update().filter(status__in=UNRESOLVED)
+    queryset = (
+        KpiException.objects.select_for_update()
+        .filter(status__in=UNRESOLVED)
+        .exclude(kind__in=WITHOUT_RIPPLE)
+    )
     if subject_keys is not None:
         keys = sorted(set(subject_keys))
         if not keys:

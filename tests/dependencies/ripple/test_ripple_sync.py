@@ -9,6 +9,7 @@ from django.db import transaction
 from dependencies.graph import graph
 from dependencies.services.ripple import ripple_sync, schedule_ripple_sync
 from govern.models import AuditEvent
+from kpis.choices import ExceptionKind
 from kpis.engine.severity import with_reach
 from kpis.models import KpiException
 from tests.dependencies.ripple_support import REACH_FROM_KPI, supply_chain
@@ -46,6 +47,22 @@ def test_an_exception_whose_ripple_crosses_departments_needs_a_tradeoff(chain):
     assert (
         event.reason == "Its ripple reaches 1 other department: a trade-off decision is required."
     )
+
+
+def test_a_target_gaming_signal_keeps_its_own_severity_and_asks_for_no_tradeoff(chain):
+    # given a governance exception on the same KPI, whose ripple crosses departments
+    signal = KpiExceptionFactory(
+        kpi=chain.kpi, kind=ExceptionKind.GOVERNANCE, severity_base=75.0, severity=75.0
+    )
+
+    # when
+    report = ripple_sync()
+
+    # then: the ripple weighs trouble travelling downstream, not the plan's integrity
+    signal.refresh_from_db()
+    assert (signal.reach, signal.tradeoff_required, signal.severity) == (0.0, False, 75.0)
+    assert report.exceptions == 0
+    assert not AuditEvent.objects.for_object(signal).exists()
 
 
 def test_a_second_run_writes_nothing(chain, django_assert_num_queries):
