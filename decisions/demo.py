@@ -1,6 +1,6 @@
-"""The demo organisation's governance story: the decisions that answer the supply-chain trouble
-(and, as they are added, the other sections of the decisions app: contingency plans, review
-sessions, alignment).
+"""The demo organisation's governance story: the decisions that answer the supply-chain trouble,
+then the later sections of `SECTIONS` (contingency plans, alignment, review sessions: in
+`decisions.demo_sections`, which builds on this module's specs).
 
 Same two stages as `govern.demo`, `kpis.demo` and `dependencies.demo`:
 
@@ -53,6 +53,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from decisions.choices import DecisionStatus, ExpectedEffectKind, ReallocationUnit
+from decisions.demo_plans import seed_plan_versions
 from decisions.models import Decision
 from dependencies.models import Contract
 from govern.models import AuditEvent, Department, Initiative, Objective, Person
@@ -546,6 +547,23 @@ class _Links:
         return data
 
 
+def _later(name: str) -> Callable[[DemoContext], None]:
+    """A section seeded by `decisions.demo_sections` (which builds on this module's specs)."""
+
+    def seed(context: DemoContext) -> None:
+        from decisions import demo_sections
+
+        getattr(demo_sections, name)(context)
+
+    return seed
+
+
 # The governance story's sections, in the order they are seeded (later ones may build on the
 # decisions: review sessions that took them, contingency plans that proposed them, …).
-SECTIONS: tuple[Section, ...] = (Section("decisions", seed_decisions),)
+SECTIONS: tuple[Section, ...] = (
+    Section("decisions", seed_decisions),
+    Section("contingency plans", _later("seed_contingency")),
+    Section("alignment", _later("seed_alignment")),
+    Section("review sessions", _later("seed_sessions")),
+    Section("plan versions", seed_plan_versions),
+)

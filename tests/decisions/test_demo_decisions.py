@@ -1,8 +1,9 @@
 """`seed_demo`'s decisions (decisions/demo.py): the story's decisions logged through the services
 after the KPI recompute, the supplier OTD exception decided, a reallocation from Sales'
 mid-market launch campaign (marketing), an ineffective decision reviewed and re-escalated, a
-correction that supersedes, a proposal awaiting its lead; the chain verifies; a second run
-writes nothing."""
+correction that supersedes, a proposal awaiting its lead, and after them the supplier OTD
+contingency plan's proposal (tests/decisions/test_demo_governance.py); the chain verifies; a
+second run writes nothing."""
 
 import datetime as dt
 from decimal import Decimal
@@ -30,6 +31,7 @@ EXPRESS = "Dedicated express trucks for late German OEM order lines"
 GROUPAGE = "Priority groupage with the core carrier instead of dedicated express trucks"
 NOTICE = "Proactive notice to customers of late castings order lines"
 SPOT_BUY = "Spot-buy ductile-iron alloy to restore eight days of stock cover"
+CONTINGENCY = "Contingency: Spot buys and second source when supplier OTD collapses"
 
 
 def seed(*args: str) -> str:
@@ -52,7 +54,8 @@ def test_the_story_logs_seven_decisions_through_the_services():
     # when
     output = seed()
 
-    # then: oldest first, as logged
+    # then: oldest first, as logged; the contingency plan's proposal comes after the story's
+    # seven (its section runs after the decisions)
     rows = list(
         Decision.objects.order_by("pk").values_list(
             "title", "department__code", "status", "effectiveness", "decided_on",
@@ -75,8 +78,11 @@ def test_the_story_logs_seven_decisions_through_the_services():
          "ceo", Role.EXECUTIVE, "ceo", True),
         (SPOT_BUY, "PROC", DecisionStatus.PROPOSED, Effectiveness.PENDING, None,
          None, "", "proc.buyer", False),
+        (CONTINGENCY, "PROC", DecisionStatus.PROPOSED, Effectiveness.PENDING, None,
+         None, "", "proc.lead", False),
     ]  # fmt: skip
     assert "  decisions: 7 created" in output
+    assert "  contingency proposals: 1 created" in output
     assert (
         "  Decision review: 2 reviewed (1 effective, 1 ineffective, 0 inconclusive), 1 of their "
         "exceptions re-escalated"
@@ -91,8 +97,12 @@ def test_the_story_logs_seven_decisions_through_the_services():
         GROUPAGE: ["LOG-EXPEDITE", "LOG-SHIP-ONTIME"],
         SECOND_SOURCE: ["PROC-OTD", "PROD-THRU"],
         SPOT_BUY: ["PROC-ALLOY-COVER"],
+        CONTINGENCY: ["PROC-OTD"],
     }
-    assert Decision.objects.filter(expected_kpi=None).count() == 0
+    # The story's seven promise an effect; a plan's proposal does not (its decider adds one).
+    assert list(Decision.objects.filter(expected_kpi=None).values_list("title", flat=True)) == [
+        CONTINGENCY
+    ]
     # Each was audited by its actor, and every decided one has its creation entry in the chain.
     assert sorted(
         AuditEvent.objects.filter(subject_type="decisions.decision").values_list(
@@ -103,6 +113,7 @@ def test_the_story_logs_seven_decisions_through_the_services():
         (AuditAction.DECIDE, "log.lead"), (AuditAction.DECIDE, "cs.lead"),
         (AuditAction.DECIDE, "log.lead"), (AuditAction.SUPERSEDE, "log.lead"),
         (AuditAction.DECIDE, "ceo"), (AuditAction.PROPOSE, "proc.buyer"),
+        (AuditAction.PROPOSE, "proc.lead"),
     ])  # fmt: skip
 
 
@@ -230,10 +241,17 @@ def test_the_proposal_awaits_procurements_lead_who_may_decide_it(api_client):
     assert (proposal.exception_id, cover.status) == (cover.pk, ExceptionStatus.OPEN)
     assert proposal.review_date == timezone.localdate() + dt.timedelta(days=28)
     assert list(
-        Notification.objects.filter(kind=NotificationKind.DECISION_PROPOSED).values_list(
-            "recipient__username", "title"
-        )
-    ) == [("proc.lead", f"Decision to take: {SPOT_BUY}")]
+        Notification.objects.filter(kind=NotificationKind.DECISION_PROPOSED)
+        .order_by("pk")
+        .values_list("recipient__username", "title")
+    ) == [
+        ("proc.lead", f"Decision to take: {SPOT_BUY}"),
+        (
+            "proc.lead",
+            "Contingency plan triggered: Spot buys and second source when supplier OTD "
+            "collapses (PROC-OTD)",
+        ),
+    ]
 
     # when
     api_client.force_authenticate(proc_lead)
@@ -258,7 +276,7 @@ def test_the_decision_log_verifies_after_seeding():
     call_command("verify_audit", stdout=out)
 
     # then
-    assert out.getvalue().strip() == "The decision log verifies: 10 entries, 7 decisions."
+    assert out.getvalue().strip() == "The decision log verifies: 11 entries, 8 decisions."
 
 
 def test_a_second_run_changes_nothing_even_on_a_later_day():
@@ -296,7 +314,8 @@ def test_without_the_recompute_the_decisions_wait_for_their_exceptions():
 
     # then
     assert "  decisions: 7 created" in output
-    assert Decision.objects.count() == 7
+    assert "  contingency proposals: 1 created" in output
+    assert Decision.objects.count() == 8
 
 
 def test_the_blueprint_dates_count_from_today_and_never_lie_ahead():

@@ -24,7 +24,9 @@ class Command(BaseCommand):
         "objectives, initiatives, milestones, plan versions, 33 KPIs with 18 months of targets "
         "and actuals telling the supply-chain story, 16 dependency contracts between the "
         "departments) or a larger generated one, then recompute KPI results, contract health "
-        "and exceptions and log the decisions that answer them. Deterministic and idempotent: a "
+        "and exceptions and log the decisions that answer them, with the contingency plans (one "
+        "of them triggered), two past review sessions with minutes and the upcoming one with its "
+        "agenda, and two quarters of alignment assessments. Deterministic and idempotent: a "
         "second run with the same options changes nothing."
     )
 
