@@ -206,13 +206,14 @@ def agenda_candidates(*, department_ids: list[int], on: dt.date, share: float) -
     held on `on`, in three queries: the open exceptions (not resolved; alignment and governance
     exceptions excluded) ranked by severity and cut to the top `share`; the decided decisions whose
     effectiveness is still pending with a review date on or before `on`; the contracts at risk
-    or breached whose provider or consumer is in scope, breached first, then the most critical."""
+    or breached whose provider or consumer is in scope, breached first, then the most critical,
+    unless the contract's own exception made the agenda."""
     exceptions = list(
         KpiException.objects.exclude(status=ExceptionStatus.RESOLVED)
         .exclude(kind__in=NOT_ON_AGENDA)
         .filter(_in_scope(department_ids, "department_id"))
         .order_by()
-        .values("id", "title", "severity", "opened_at", "department_id", "owner_id")
+        .values("id", "title", "severity", "opened_at", "department_id", "owner_id", "contract_id")
     )
     by_id = {row["id"]: row for row in exceptions}
     chosen = engine.top_exceptions(
@@ -258,11 +259,13 @@ def agenda_candidates(*, department_ids: list[int], on: dt.date, share: float) -
             "open_severity",
         )
     )
+    # A contract whose exception already made the agenda is discussed there, not twice.
+    discussed = {by_id[c.id]["contract_id"] for c in chosen} - {None}
     return AgendaCandidates(
         exceptions=[by_id[c.id] for c in chosen],
         open_exceptions=len(exceptions),
         decisions=decisions,
-        contracts=contracts,
+        contracts=[row for row in contracts if row["id"] not in discussed],
     )
 
 

@@ -197,6 +197,39 @@ def test_decisions_due_and_contracts_at_risk_come_after_the_exceptions(world, op
     ]
 
 
+def test_a_contract_whose_exception_made_the_agenda_is_not_listed_again(world, ops):
+    # given: a breached contract whose breach is the worst open exception in Operations
+    breached = ContractFactory(
+        code="PROC-OPS-STEEL",
+        title="Steel coils",
+        provider_department=world.procurement,
+        provider_owner=world.other_lead,
+        consumer_department=ops.department,
+        status="breached",
+        criticality=2,
+    )
+    KpiExceptionFactory(
+        kpi=None,
+        contract=breached,
+        kind=ExceptionKind.CONTRACT_BREACHED,
+        subject_key=f"contract:{breached.pk}",
+        department=ops.department,
+        owner=ops.lead,
+        title="PROC-OPS-STEEL is breached: Steel coils",
+        severity=500.0,
+    )
+
+    # when: the top fifth of eleven open exceptions is three
+    session = plan(world.pmo, departments=[ops.department.pk], agenda_share=0.2)
+
+    # then: the contract is discussed once, through its exception
+    assert agenda(session) == [
+        (1, "exception", "PROC-OPS-STEEL is breached: Steel coils"),
+        (2, "exception", "OPS-F is red: Measure F"),
+        (3, "exception", "OPS-B is red: Measure B"),
+    ]
+
+
 def test_the_agenda_is_generated_again_while_planned(world, ops):
     # given
     session = plan(world.pmo, departments=[ops.department.pk], agenda_share=0.2)
