@@ -251,3 +251,31 @@ def test_the_page_runs_a_bounded_number_of_queries(
         with django_assert_max_num_queries(17):
             response = client.get(_url(decision))
         assert response.status_code == 200
+
+
+def test_a_superseded_decision_is_not_shown_as_awaiting_its_review(client, world):
+    # given: a decision with an expected effect, superseded before its review date
+    old = logged(world)
+    new = services.decision_supersede(
+        actor=world.lead, decision=old, data=_content(world, title="Discount by 5% instead")
+    )
+    login(client, world, "lead")
+
+    # when
+    old_page = text(client.get(_url(old)))
+    new_page = text(client.get(_url(new)))
+    log_page = client.get("/decisions/").content.decode()
+
+    # then: only the decision in force awaits its review
+    assert "Not reviewed: superseded before its review date" in old_page
+    assert "Awaiting review" not in old_page
+    assert "Awaiting review" in new_page
+    rows = {
+        match: row
+        for row in log_page.split("<tr")[1:]
+        for match in (f"D-{old.pk}", f"D-{new.pk}")
+        if f">{match}<" in row
+    }
+    assert "Not reviewed: superseded" in rows[f"D-{old.pk}"]
+    assert "Awaiting review" not in rows[f"D-{old.pk}"]
+    assert "Awaiting review" in rows[f"D-{new.pk}"]
