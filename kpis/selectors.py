@@ -47,7 +47,9 @@ def kpi_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[Kpi]
             Prefetch("objectives", queryset=Objective.objects.only("pk")),
             Prefetch("initiatives", queryset=Initiative.objects.only("pk")),
         )
-        .annotate(open_exceptions=count_related(KpiException.objects.open(), "kpi_id"))
+        .annotate(
+            open_exceptions=count_related(KpiException.objects.restrict(user).open(), "kpi_id")
+        )
         .order_by(status_rank(), "code")
     )
     return apply_filters(filtersets.KpiFilterSet, queryset, filters, user=user)
@@ -59,11 +61,12 @@ def kpi_series(*, kpi: Kpi) -> list[dict]:
     return list(KpiResult.objects.filter(kpi=kpi).order_by("period").values(*SERIES_FIELDS))
 
 
-def kpi_open_exception_periods(*, kpi: Kpi) -> list:
-    """The periods of the KPI's unresolved exceptions (marked on its chart)."""
+def kpi_open_exception_periods(*, user, kpi: Kpi) -> list:
+    """The periods of the KPI's unresolved exceptions the user may see (marked on its chart)."""
     return sorted(
         set(
-            KpiException.objects.open()
+            KpiException.objects.restrict(user)
+            .open()
             .filter(kpi=kpi, period__isnull=False)
             .values_list("period", flat=True)
         )

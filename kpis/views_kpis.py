@@ -95,7 +95,7 @@ def kpi_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     kpi = _kpi(user, pk)
     series = selectors.kpi_series(kpi=kpi)
-    exception_periods = selectors.kpi_open_exception_periods(kpi=kpi)
+    exception_periods = selectors.kpi_open_exception_periods(user=user, kpi=kpi)
     can_change = permissions.allowed(user, permissions.CHANGE, kpi)
     can_record = kpi.is_active and permissions.allowed(user, RECORD, kpi)
     return render(

@@ -10,6 +10,7 @@ from django.utils import timezone
 from govern.choices import AuditAction
 from govern.models import AuditEvent
 from kpis.models import KpiException
+from kpis.selectors import kpi_open_exception_periods
 from kpis.services.exceptions import exception_sync
 from kpis.services.recompute import kpi_recompute
 from tests.factories import (
@@ -79,6 +80,28 @@ def test_only_the_pmo_and_executives_see_it_on_the_pages(client, world, signal, 
     assert (signal.title in dashboard.content.decode()) is sees
     assert one.status_code == (200 if sees else 404)
     assert counted.context["page"].paginator.count == (1 if sees else 0)
+
+
+@pytest.mark.parametrize(
+    ("who", "count", "periods"),
+    [("pmo", 2, [dt.date(2026, 2, 1), dt.date(2026, 3, 1)]), ("lead", 1, [dt.date(2026, 3, 1)])],
+)
+def test_a_lead_does_not_learn_of_it_from_the_kpi_list_or_chart(
+    api_client, world, signal, red, who, count, periods
+):
+    # given: the signal marks February, the red exception March, on the same KPI
+    KpiException.objects.filter(pk=signal.pk).update(period=dt.date(2026, 2, 1))
+    KpiException.objects.filter(pk=red.pk).update(period=dt.date(2026, 3, 1))
+    user = getattr(world, who)
+    api_client.force_authenticate(user)
+
+    # when
+    listed = api_client.get("/api/v1/kpis/", {"search": world.kpi.code})
+    marked = kpi_open_exception_periods(user=user, kpi=world.kpi)
+
+    # then: the count is of the exceptions the user may see; the chart marks only their periods
+    assert [row["open_exceptions"] for row in listed.json()["results"]] == [count]
+    assert marked == periods
 
 
 def test_a_lead_cannot_act_on_it(api_client, world, signal):
