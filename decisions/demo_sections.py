@@ -57,6 +57,7 @@ from decisions.models import (
     Decision,
     ReviewSession,
 )
+from decisions.services.sessions import agenda_summary
 from dependencies.choices import ContractStatus
 from dependencies.models import Contract
 from govern.audit import _actor_name, snapshot
@@ -657,9 +658,9 @@ def _past_session(spec: PastSessionSpec, links: _SessionLinks) -> ReviewSession:
                {name: {"old": None, "new": value} for name, value in planned.items()}),
         _event(
             planner, AuditAction.UPDATE, session,
-            {"agenda": {"old": None, "new": (
-                f"{counts[_EXC]} of {spec.open_exceptions} open exceptions, {counts[_REVIEW]} "
-                f"decisions due for review, {counts[_CONTRACT]} contracts at risk"
+            {"agenda": {"old": None, "new": agenda_summary(
+                exceptions=counts[_EXC], open_exceptions=spec.open_exceptions,
+                decisions=counts[_REVIEW], contracts=counts[_CONTRACT],
             )}},
             reason="Agenda generated",
         ),

@@ -127,7 +127,32 @@ ReallocationFormSet = forms.formset_factory(
 # --- The decision -----------------------------------------------------------------------------
 
 
-class DecisionForm(ServiceForm):
+class LineErrorsMixin:
+    """For a `ServiceForm` with reallocation lines (`self.lines`, a `ReallocationFormSet`): the
+    services' messages on a line (`reallocations[i].field`) go onto that line's form."""
+
+    def add_service_errors(self, exc: ValidationError | ApplicationError) -> None:
+        """As `ServiceForm`, with a line's messages (`reallocations[i].field`) on its line."""
+        if not isinstance(exc, ValidationError):
+            super().add_service_errors(exc)
+            return
+        filled = self.lines.filled()
+        rest: dict[str, list[str]] = {}
+        for name, messages in validation_fields(exc).items():
+            match = LINE_ERROR.match(name)
+            index = int(match.group(1)) if match else -1
+            if match and index < len(filled) and match.group(2) in LINE_FIELDS:
+                for message in messages:
+                    filled[index].add_error(match.group(2), message)
+            else:
+                rest[name] = messages
+        if rest:
+            super().add_service_errors(ValidationError(rest))
+        elif not self.errors:
+            self.add_error(None, "Please correct the reallocation lines marked below.")
+
+
+class DecisionForm(LineErrorsMixin, ServiceForm):
     """A decision's content: what is decided and why, the outcome it is meant to move, what it
     sacrifices, the resources it moves (`self.lines`), its expected effect, and whether it is
     decided now or proposed to someone with the authority."""
@@ -343,26 +368,6 @@ class DecisionForm(ServiceForm):
         if not self.propose and self.cleaned_data.get("decided_on"):
             data["decided_on"] = self.cleaned_data["decided_on"]
         return data
-
-    def add_service_errors(self, exc: ValidationError | ApplicationError) -> None:
-        """As `ServiceForm`, with a line's messages (`reallocations[i].field`) on its line."""
-        if not isinstance(exc, ValidationError):
-            super().add_service_errors(exc)
-            return
-        filled = self.lines.filled()
-        rest: dict[str, list[str]] = {}
-        for name, messages in validation_fields(exc).items():
-            match = LINE_ERROR.match(name)
-            index = int(match.group(1)) if match else -1
-            if match and index < len(filled) and match.group(2) in LINE_FIELDS:
-                for message in messages:
-                    filled[index].add_error(match.group(2), message)
-            else:
-                rest[name] = messages
-        if rest:
-            super().add_service_errors(ValidationError(rest))
-        elif not self.errors:
-            self.add_error(None, "Please correct the reallocation lines marked below.")
 
     def submit(self, write: Callable[[dict], T]) -> T | None:
         """As `ServiceForm.submit`; a refusal of authority (who may record or decide) is shown

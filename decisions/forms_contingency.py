@@ -9,25 +9,26 @@ a blank line is ignored, "Add a line" shows one more without judging the rest.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.forms.utils import ErrorDict
 
 from decisions.choices import TriggerBasis
-from decisions.forms import LINE_FIELDS, BaseReallocationFormSet, ReallocationFormSet
+from decisions.forms import (
+    LINE_FIELDS,
+    BaseReallocationFormSet,
+    LineErrorsMixin,
+    ReallocationFormSet,
+)
 from decisions.models import ContingencyPlan
 from dependencies.forms import KpiChoiceField
 from govern import permissions as perms
-from govern.errors import ApplicationError, validation_fields
 from govern.forms import PersonChoiceField, ServiceForm, visible_departments, visible_people
 from govern.models import Initiative, Person
 from kpis.models import Kpi
 
-LINE_ERROR = re.compile(r"^reallocations\[(\d+)\]\.(\w+)$")
 PLAN_FIELDS = ("kpi", "name", "trigger_basis", "threshold_pct", "periods", "response", "owner")
 
 
@@ -46,7 +47,7 @@ def may_define_somewhere(user) -> bool:
     return scope.authenticated and (scope.is_pmo or bool(scope.lead_departments))
 
 
-class ContingencyPlanForm(ServiceForm):
+class ContingencyPlanForm(LineErrorsMixin, ServiceForm):
     """A plan: the KPI it watches, its trigger, the agreed response and its owner, and the
     reallocation template (`self.lines`). Editing a plan leaves its KPI out: a plan stays on its
     KPI."""
@@ -133,26 +134,6 @@ class ContingencyPlanForm(ServiceForm):
         data = {name: self.cleaned_data.get(name) for name in PLAN_FIELDS if name in self.fields}
         data["reallocations"] = [form.line() for form in self.lines.filled()]
         return data
-
-    def add_service_errors(self, exc: ValidationError | ApplicationError) -> None:
-        """As `ServiceForm`, with a line's messages on its line."""
-        if not isinstance(exc, ValidationError):
-            super().add_service_errors(exc)
-            return
-        filled = self.lines.filled()
-        rest: dict[str, list[str]] = {}
-        for name, messages in validation_fields(exc).items():
-            match = LINE_ERROR.match(name)
-            index = int(match.group(1)) if match else -1
-            if match and index < len(filled) and match.group(2) in LINE_FIELDS:
-                for message in messages:
-                    filled[index].add_error(match.group(2), message)
-            else:
-                rest[name] = messages
-        if rest:
-            super().add_service_errors(ValidationError(rest))
-        elif not self.errors:
-            self.add_error(None, "Please correct the reallocation lines marked below.")
 
 
 class DisableForm(ServiceForm):

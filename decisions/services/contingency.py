@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -36,6 +36,7 @@ from decisions.choices import DecisionStatus, TriggerBasis
 from decisions.engine import contingency as engine
 from decisions.models import ContingencyPlan, ContingencyReallocation, Decision
 from decisions.services.log import decision_log, validate_reallocation_lines
+from decisions.services.validation import FieldErrors, visible
 from govern.audit import audited_update, diff, record, snapshot
 from govern.choices import AuditAction, NotificationKind
 from govern.errors import ApplicationError, ConflictError
@@ -140,32 +141,7 @@ class _Draft:
     lines: list[ContingencyReallocation] | None  # None: the template is not being changed
 
 
-class _Errors:
-    def __init__(self) -> None:
-        self.fields: dict[str, list[str]] = {}
-
-    def add(self, field: str, message: str) -> None:
-        self.fields.setdefault(field, []).append(message)
-
-    def raise_any(self) -> None:
-        if self.fields:
-            raise ValidationError(self.fields)
-
-
-def _visible(actor, model: type[models.Model], value, field: str, errors: _Errors):
-    if value in (None, ""):
-        return None
-    pk = value.pk if isinstance(value, models.Model) else value
-    try:
-        found = model.objects.restrict(actor).filter(pk=int(pk)).first()
-    except (TypeError, ValueError):
-        found = None
-    if found is None:
-        errors.add(field, f"No {model._meta.verbose_name} {pk} that you may see.")
-    return found
-
-
-def _threshold(value, errors: _Errors) -> float | None:
+def _threshold(value, errors: FieldErrors) -> float | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -184,7 +160,7 @@ def _threshold(value, errors: _Errors) -> float | None:
     return number
 
 
-def _period_count(value, errors: _Errors) -> int | None:
+def _period_count(value, errors: FieldErrors) -> int | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -200,7 +176,7 @@ def _period_count(value, errors: _Errors) -> int | None:
 
 def _validate(actor, data: Mapping[str, Any], *, plan: ContingencyPlan | None) -> _Draft:
     """Check the whole input (for an update, what is given merged over the stored plan)."""
-    errors = _Errors()
+    errors = FieldErrors()
     unknown = sorted(set(data) - ACCEPTED)
     if unknown:
         errors.add("non_field_errors", f"Unknown fields: {', '.join(unknown)}.")
@@ -210,7 +186,7 @@ def _validate(actor, data: Mapping[str, Any], *, plan: ContingencyPlan | None) -
     fields: dict[str, Any] = {}
 
     if plan is None:
-        kpi = _visible(actor, Kpi, merged.get("kpi"), "kpi", errors)
+        kpi = visible(actor, Kpi, merged.get("kpi"), "kpi", errors)
         if kpi is None and "kpi" not in errors.fields:
             errors.add("kpi", "Choose the KPI the plan watches.")
         if kpi is not None:
@@ -263,7 +239,7 @@ def _validate(actor, data: Mapping[str, Any], *, plan: ContingencyPlan | None) -
         errors.add("response", "Say what will be done when the plan fires: the agreed response.")
     fields["response"] = response
 
-    owner = _visible(actor, Person, merged.get("owner"), "owner", errors)
+    owner = visible(actor, Person, merged.get("owner"), "owner", errors)
     if owner is None and "owner" not in errors.fields:
         errors.add("owner", "Name the person who owns the response.")
     elif owner is not None and kpi is not None:

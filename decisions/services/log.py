@@ -25,6 +25,7 @@ from decisions import chain
 from decisions import permissions as decision_perms
 from decisions.choices import DecisionStatus, ExpectedEffectKind, LogEntryKind, ReallocationUnit
 from decisions.models import ContingencyPlan, Decision, Reallocation, ReviewSession
+from decisions.services.validation import FieldErrors, visible
 from dependencies.models import Contract
 from govern.audit import record
 from govern.choices import AuditAction, NotificationKind, Role
@@ -72,36 +73,9 @@ MAX_AMOUNT = Decimal("999999999999.99")
 # --- Validation -------------------------------------------------------------------------------
 
 
-class _Errors:
-    """Field messages collected across the whole input, raised together."""
-
-    def __init__(self) -> None:
-        self.fields: dict[str, list[str]] = {}
-
-    def add(self, field: str, message: str) -> None:
-        self.fields.setdefault(field, []).append(message)
-
-    def raise_any(self) -> None:
-        if self.fields:
-            raise ValidationError(self.fields)
-
-
-def _visible(actor, model: type[models.Model], value, field: str, errors: _Errors):
-    """`value` (an instance or an id) among the rows of `model` the actor may see, else a field
-    message (a hidden row reads like one that does not exist)."""
-    if value in (None, ""):
-        return None
-    pk = value.pk if isinstance(value, models.Model) else value
-    try:
-        found = model.objects.restrict(actor).filter(pk=int(pk)).first()
-    except (TypeError, ValueError):
-        found = None
-    if found is None:
-        errors.add(field, f"No {model._meta.verbose_name} {pk} that you may see.")
-    return found
-
-
-def _visible_many(actor, model: type[models.Model], values, field: str, errors: _Errors) -> list:
+def _visible_many(
+    actor, model: type[models.Model], values, field: str, errors: FieldErrors
+) -> list:
     values = list(values or [])
     pks: list[int] = []
     for value in values:
@@ -116,7 +90,7 @@ def _visible_many(actor, model: type[models.Model], values, field: str, errors: 
     return [found[pk] for pk in dict.fromkeys(pks) if pk in found]
 
 
-def _date(value, field: str, errors: _Errors) -> dt.date | None:
+def _date(value, field: str, errors: FieldErrors) -> dt.date | None:
     if value in (None, ""):
         return None
     if isinstance(value, dt.datetime):
@@ -130,7 +104,7 @@ def _date(value, field: str, errors: _Errors) -> dt.date | None:
         return None
 
 
-def _number(value, field: str, errors: _Errors) -> float | None:
+def _number(value, field: str, errors: FieldErrors) -> float | None:
     if value in (None, ""):
         return None
     try:
@@ -144,7 +118,7 @@ def _number(value, field: str, errors: _Errors) -> float | None:
     return number
 
 
-def _amount(value, field: str, errors: _Errors) -> Decimal | None:
+def _amount(value, field: str, errors: FieldErrors) -> Decimal | None:
     if value in (None, ""):
         errors.add(field, "Say how much is reallocated.")
         return None
@@ -179,7 +153,7 @@ class _Draft:
 
 def _validate(actor, data: Mapping[str, Any], *, decide: bool) -> _Draft:
     """Check the whole input (see `decision_log`); raise every field message at once."""
-    errors = _Errors()
+    errors = FieldErrors()
     unknown = sorted(set(data) - ACCEPTED)
     if unknown:
         errors.add("non_field_errors", f"Unknown fields: {', '.join(unknown)}.")
@@ -192,7 +166,7 @@ def _validate(actor, data: Mapping[str, Any], *, decide: bool) -> _Draft:
             errors.add(name, message)
         fields[name] = text
     for name, model in LINKS.items():
-        fields[name] = _visible(actor, model, data.get(name), name, errors)
+        fields[name] = visible(actor, model, data.get(name), name, errors)
     draft.kpis = _visible_many(actor, Kpi, data.get("kpis"), "kpis", errors)
     if not draft.kpis and "kpis" not in errors.fields:
         errors.add("kpis", NO_OUTCOME)
@@ -224,7 +198,7 @@ def _default_department(fields: dict, kpis: list[Kpi]) -> Department | None:
     return None
 
 
-def _validate_tradeoff(data: Mapping[str, Any], fields: dict, errors: _Errors) -> None:
+def _validate_tradeoff(data: Mapping[str, Any], fields: dict, errors: FieldErrors) -> None:
     fields["tradeoff_statement"] = str(data.get("tradeoff_statement") or "").strip()
     sacrificed = fields["tradeoff_objective"] or fields["tradeoff_initiative"]
     exception = fields["exception"]
@@ -251,7 +225,7 @@ def _validate_tradeoff(data: Mapping[str, Any], fields: dict, errors: _Errors) -
 
 
 def _validate_expected_effect(
-    data: Mapping[str, Any], fields: dict, errors: _Errors, *, decided_on: dt.date
+    data: Mapping[str, Any], fields: dict, errors: FieldErrors, *, decided_on: dt.date
 ) -> None:
     kind = str(data.get("expected_kind") or "").strip()
     value = _number(data.get("expected_value"), "expected_value", errors)
@@ -282,7 +256,7 @@ def _validate_expected_effect(
         )
 
 
-def _validate_lines(actor, lines, errors: _Errors) -> list[Reallocation]:
+def _validate_lines(actor, lines, errors: FieldErrors) -> list[Reallocation]:
     lines = list(lines or [])
     if len(lines) > MAX_LINES:
         errors.add("reallocations", f"At most {MAX_LINES} reallocation lines per decision.")
@@ -294,7 +268,7 @@ def _validate_lines(actor, lines, errors: _Errors) -> list[Reallocation]:
             errors.add(at, "A reallocation line is an object with its source, target and amount.")
             continue
         values = {
-            name: _visible(actor, model, line.get(name), f"{at}.{name}", errors)
+            name: visible(actor, model, line.get(name), f"{at}.{name}", errors)
             for name, model in LINE_LINKS.items()
         }
         for side, message in (
@@ -328,7 +302,7 @@ def validate_reallocation_lines(actor, lines) -> tuple[list[Reallocation], dict[
     """Reallocation lines checked as `decision_log` checks a decision's (among the rows the actor
     may see): the unsaved lines and the field messages (`reallocations[2].amount`), empty when
     every line is valid. The contingency plans' reallocation template uses it."""
-    errors = _Errors()
+    errors = FieldErrors()
     built = _validate_lines(actor, lines, errors)
     return built, errors.fields
 
@@ -470,7 +444,7 @@ def _line_text(line: Reallocation) -> str:
     return f"{line.amount} {line.get_unit_display()}: {source} → {target}"
 
 
-def _decision_date(value, errors: _Errors, *, decide: bool) -> dt.date:
+def _decision_date(value, errors: FieldErrors, *, decide: bool) -> dt.date:
     """The decision's date: today when omitted (and for a proposed one, dated when decided);
     earlier is fine, later is not."""
     today = timezone.localdate()
@@ -503,7 +477,7 @@ def decision_log(*, actor: Person, data: Mapping[str, Any], propose: bool = Fals
 def _log(
     *, actor: Person, data: Mapping[str, Any], propose: bool, supersedes: Decision | None
 ) -> Decision:
-    department = _visible(actor, Department, data.get("department"), "department", _Errors())
+    department = visible(actor, Department, data.get("department"), "department", FieldErrors())
     if department is not None:
         _ensure_may_propose(actor, department)
     draft = _validate(actor, data, decide=not propose)

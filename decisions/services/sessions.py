@@ -29,6 +29,7 @@ from decisions import selectors_sessions as selectors
 from decisions.choices import AgendaItemKind, AgendaOutcome, SessionCadence, SessionStatus
 from decisions.models import AgendaItem, ReviewSession
 from decisions.services.log import decision_log
+from decisions.services.validation import FieldErrors
 from govern import permissions as perms
 from govern.audit import diff, record, snapshot
 from govern.choices import AuditAction
@@ -54,18 +55,6 @@ DECISION_FIELDS = (
 )  # fmt: skip
 
 
-class _Errors:
-    def __init__(self) -> None:
-        self.fields: dict[str, list[str]] = {}
-
-    def add(self, name: str, message: str) -> None:
-        self.fields.setdefault(name, []).append(message)
-
-    def raise_any(self) -> None:
-        if self.fields:
-            raise ValidationError(self.fields)
-
-
 # --- Validation -------------------------------------------------------------------------------
 
 
@@ -78,7 +67,7 @@ def _pk(value) -> int | None:
         return None
 
 
-def _visible_one(actor, model, value, name: str, errors: _Errors, *, what: str):
+def _visible_one(actor, model, value, name: str, errors: FieldErrors, *, what: str):
     if value in (None, ""):
         return None
     pk = _pk(value)
@@ -88,7 +77,7 @@ def _visible_one(actor, model, value, name: str, errors: _Errors, *, what: str):
     return found
 
 
-def _visible_many(actor, model, values, name: str, errors: _Errors, *, what: str) -> list:
+def _visible_many(actor, model, values, name: str, errors: FieldErrors, *, what: str) -> list:
     if values in (None, ""):
         return []
     if isinstance(values, str | int | models.Model):
@@ -107,7 +96,7 @@ def _visible_many(actor, model, values, name: str, errors: _Errors, *, what: str
     return [found[pk] for pk in dict.fromkeys(pks) if pk in found]
 
 
-def _scheduled(value, errors: _Errors) -> dt.datetime | None:
+def _scheduled(value, errors: FieldErrors) -> dt.datetime | None:
     if value in (None, ""):
         errors.add("scheduled_for", "Say when the session is held.")
         return None
@@ -130,7 +119,7 @@ def _scheduled(value, errors: _Errors) -> dt.datetime | None:
     return moment
 
 
-def _share(value, errors: _Errors) -> float | None:
+def _share(value, errors: FieldErrors) -> float | None:
     if value in (None, ""):
         return float(settings.GOVERN_AGENDA_SHARE)
     try:
@@ -149,7 +138,7 @@ def _clean_session(
 ) -> tuple[dict[str, Any], dict[str, list]]:
     """The validated fields and many-to-many values of a session to create (`session` None:
     every field) or to change (only the fields in `data`)."""
-    errors = _Errors()
+    errors = FieldErrors()
     unknown = sorted(set(data) - set(SESSION_FIELDS))
     if unknown:
         errors.add("non_field_errors", f"Unknown fields: {', '.join(unknown)}.")
@@ -374,10 +363,11 @@ def _generate(actor, session: ReviewSession) -> list[AgendaItem]:
         changes={
             "agenda": {
                 "old": f"{replaced} items" if replaced else None,
-                "new": (
-                    f"{len(candidates.exceptions)} of {candidates.open_exceptions} open "
-                    f"exceptions, {len(candidates.decisions)} decisions due for review, "
-                    f"{len(candidates.contracts)} contracts at risk"
+                "new": agenda_summary(
+                    exceptions=len(candidates.exceptions),
+                    open_exceptions=candidates.open_exceptions,
+                    decisions=len(candidates.decisions),
+                    contracts=len(candidates.contracts),
                 ),
             }
         },
@@ -482,7 +472,7 @@ def _item_state(item: AgendaItem) -> dict[str, Any]:
     }
 
 
-def _note(value, errors: _Errors) -> str:
+def _note(value, errors: FieldErrors) -> str:
     note = str(value or "").strip()
     if len(note) > MAX_NOTE:
         errors.add("note", f"Keep the note within {MAX_NOTE} characters.")
@@ -552,7 +542,7 @@ def agenda_item_defer(
     """Defer the item to an owner (a person the actor may see) and a date after the session,
     with an optional note."""
     session, locked = _item_locked(actor, item, "defer its agenda items")
-    errors = _Errors()
+    errors = FieldErrors()
     person = None
     if owner in (None, ""):
         errors.add("owner", "Name who owns the deferred item.")
@@ -595,7 +585,7 @@ def agenda_item_defer(
 def agenda_item_note(*, actor: Person, item: AgendaItem, note: str = "") -> AgendaItem:
     """Note the item: discussed, no decision needed (an optional note says why)."""
     _session, locked = _item_locked(actor, item, "note its agenda items")
-    errors = _Errors()
+    errors = FieldErrors()
     text = _note(note, errors)
     errors.raise_any()
     old = _item_state(locked)
@@ -609,3 +599,16 @@ def agenda_item_note(*, actor: Person, item: AgendaItem, note: str = "") -> Agen
 
 def _reloaded(item: AgendaItem) -> AgendaItem:
     return selectors.agenda_items(session=item.session).select_related("session").get(pk=item.pk)
+
+
+def agenda_summary(*, exceptions: int, open_exceptions: int, decisions: int, contracts: int) -> str:
+    """What a generated agenda holds, as its audit event says it: "3 of 15 open exceptions,
+    1 decision due for review, 2 contracts at risk"."""
+    return (
+        f"{exceptions} of {_count(open_exceptions, 'open exception')}, "
+        f"{_count(decisions, 'decision')} due for review, {_count(contracts, 'contract')} at risk"
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
