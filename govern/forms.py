@@ -370,12 +370,20 @@ class PlanContractForm(ServiceForm):
 
 
 class PlanCompareForm(forms.Form):
-    """Two plan versions to compare: `a` the older (left), `b` the newer (right)."""
+    """Two plan versions to compare: `a` the older (left), `b` the newer (right); `kpi`, when
+    given, narrows the targets to that KPI's, period by period (kept out of the picker)."""
 
     a = PlanVersionChoiceField(
         queryset=PlanVersion.objects.none(), label="Compare", empty_label=None
     )
     b = PlanVersionChoiceField(queryset=PlanVersion.objects.none(), label="with", empty_label=None)
+    kpi = forms.IntegerField(
+        label="KPI",
+        required=False,
+        min_value=1,
+        widget=forms.HiddenInput,
+        error_messages={"invalid": "Give a KPI id, e.g. kpi=12.", "min_value": "Give a KPI id."},
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -3,7 +3,8 @@ user's role allows), the lifecycle forms (draft from a version, edit, delete, pr
 approve), dropping and restoring a contract in a draft, and the comparison of any two versions.
 
 Thin like `govern.views`: the gate, one selector or service, render. The comparison composes the
-KPI engine's selector (targets) and the contracts' (terms), as the dashboard composes the apps.
+KPI engine's selector (targets, one row per KPI) and the contracts' (terms), as the dashboard
+composes the apps.
 Every page that shows a version other than the current one says so in a banner.
 """
 
@@ -38,6 +39,7 @@ from govern.views import (
 from kpis import selectors as kpi_selectors
 
 COMPARE_ROWS = 50  # rows of the smaller comparison lists shown before "and N more"
+DETAIL_PERIODS = 26  # a KPI's changed periods listed in its row; all of them on its own comparison
 DETAIL_CONTRACTS = 25  # contracts per page on a version's page
 
 
@@ -391,21 +393,31 @@ def _default_pair() -> dict[str, int]:
 
 @login_required
 def plan_version_compare(request: HttpRequest) -> HttpResponse:
+    """One row per KPI whose targets changed (its periods behind a <details>, the first
+    `DETAIL_PERIODS`), paged; with `kpi`, that KPI's targets period by period, paged."""
     user = request.user
     asked = {name: request.GET[name] for name in ("a", "b") if name in request.GET}
-    form = forms.PlanCompareForm(asked or _default_pair() or None)
+    asked = asked or _default_pair()
+    if asked and "kpi" in request.GET:
+        asked["kpi"] = request.GET["kpi"]
+    form = forms.PlanCompareForm(asked or None)
     context: dict = {"form": form, "cap": COMPARE_ROWS}
     status = 200
     if form.is_bound and form.is_valid():
-        a, b = form.cleaned_data["a"], form.cleaned_data["b"]
-        targets = kpi_selectors.plan_target_changes(user=user, a=a, b=b)
+        a, b, kpi = (form.cleaned_data[name] for name in ("a", "b", "kpi"))
+        targets = kpi_selectors.plan_target_changes(user=user, a=a, b=b, kpi=kpi)
         contracts = contract_selectors.plan_contract_changes(user=user, a=a, b=b)
-        page = paginate(request, targets.rows)
+        if kpi is None:
+            page = paginate(request, targets.kpis.with_periods(DETAIL_PERIODS))
+        else:
+            page = paginate(request, targets.rows)
         context |= {
             "a": a,
             "b": b,
             "shown_plans": [v for v in (a, b) if not v.is_current],
             "targets": targets,
+            "kpi": kpi,
+            "kpi_change": next(iter(targets.kpis[:1]), None) if kpi else None,
             "page": page,
             "kpis_added": list(targets.kpis_added[:COMPARE_ROWS]),
             "kpis_removed": list(targets.kpis_removed[:COMPARE_ROWS]),

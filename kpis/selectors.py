@@ -15,7 +15,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
-from govern.models import Initiative, Objective
+from govern.models import Department, Initiative, Objective
 from govern.selectors import apply_filters, count_related
 from kpis import filtersets
 from kpis.choices import Direction, Frequency, Status
@@ -454,21 +454,40 @@ def plan_version_target_counts(*, user, plan_version) -> dict[str, int]:
     ).aggregate(targets=Count("pk"), kpis=Count("kpi_id", distinct=True))
 
 
+# The verdict on a KPI's changed targets taken together (`KpiTargetChangeRows`): the sum of
+# (new − old) over its changed periods read against its direction; a mix of raises and cuts that
+# nets to zero is a re-phasing; a within-band KPI is judged by its band, so only "changed".
+TARGET_VERDICTS = {
+    "eased": "Eased",
+    "tightened": "Tightened",
+    "rephased": "Re-phased",
+    "changed": "Changed",
+}
+REPHASED_TOLERANCE = 1e-9  # |net change| within this share of the gross change counts as zero
+
+
 @dataclass
 class TargetChanges:
     """Version `a`'s targets against version `b`'s, over the KPIs the user may see.
 
-    `rows`: one per (KPI, period) whose target differs, for KPIs with targets in both versions:
-    changed (`old` and `new`), added (`old` None) or removed (`new` None), by KPI code and
-    period; sliced a page at a time (each slice is one query), as `target_change` dicts. The
-    counts are exact. `kpis_added` / `kpis_removed`: KPIs with targets in only one of the two,
-    with their number of `periods`, by code (lazy querysets)."""
+    `kpis`: one row per KPI with a differing target (changed, added or removed period), for the
+    KPIs planned in both versions: the KPIs whose targets were eased while the KPI is red first,
+    then the other eased ones, then the rest, each by code; sliced a page at a time (one query per
+    slice, one more for the periods when asked), as dicts (see `KpiTargetChangeRows`).
+    `rows`: one per differing (KPI, period), by KPI code and period, as `target_change` dicts.
+    Both lists may be narrowed to one KPI (`plan_target_changes(kpi=…)`); the counts are exact
+    and always over the whole comparison. `kpis_added` / `kpis_removed`: KPIs with targets in only
+    one of the two, with their number of `periods`, by code (lazy querysets)."""
 
+    kpis: KpiTargetChangeRows
     rows: TargetChangeRows
     changed: int
     eased: int
     periods_added: int
     periods_removed: int
+    kpis_changed: int
+    kpis_eased: int
+    kpis_eased_while_red: int
     kpis_added: QuerySet[Kpi]
     kpis_removed: QuerySet[Kpi]
     kpis_added_count: int
@@ -505,6 +524,67 @@ def _differences_sql(a, b, visible: QuerySet[Kpi]) -> tuple[str, list]:
     return sql, [a.pk, *visible_params, b.pk, *visible_params, a.pk, b.pk]
 
 
+def _per_kpi_sql(sql: str, params: list) -> tuple[str, list]:
+    """SQL of one row per KPI with a differing target, from the differences `sql`: one GROUP BY
+    giving its counts (differing, changed, added, removed, eased periods), first and last differing
+    period, mean change % (over the changed periods with a non-zero old target), net change, the
+    verdict and `sort_group` (0 eased while red, 1 eased, 2 the rest)."""
+    kpis = connection.ops.quote_name(Kpi._meta.db_table)
+    both = "d.old IS NOT NULL AND d.new IS NOT NULL"
+    grouped = (
+        "SELECT d.kpi_id, COUNT(*) AS differing, "
+        f"SUM(CASE WHEN {both} THEN 1 ELSE 0 END) AS changed, "
+        "SUM(CASE WHEN d.old IS NULL THEN 1 ELSE 0 END) AS added, "
+        "SUM(CASE WHEN d.new IS NULL THEN 1 ELSE 0 END) AS removed, "
+        f"SUM(CASE WHEN {both} AND d.new > d.old THEN 1 ELSE 0 END) AS raised, "
+        f"SUM(CASE WHEN {both} AND d.new < d.old THEN 1 ELSE 0 END) AS cut, "
+        "MIN(d.period) AS first_period, MAX(d.period) AS last_period, "
+        f"AVG(CASE WHEN {both} AND d.old <> 0 "
+        "THEN (d.new - d.old) * 100.0 / ABS(d.old) END) AS mean_change_pct, "
+        f"SUM(CASE WHEN {both} THEN d.new - d.old ELSE 0 END) AS net, "
+        f"SUM(CASE WHEN {both} THEN ABS(d.new - d.old) ELSE 0 END) AS gross "
+        f"FROM ({sql}) d GROUP BY d.kpi_id"
+    )
+    verdict = (
+        "CASE WHEN g.changed = 0 THEN NULL "
+        "WHEN ABS(g.net) <= g.gross * %s THEN 'rephased' "
+        "WHEN k.direction = %s THEN CASE WHEN g.net < 0 THEN 'eased' ELSE 'tightened' END "
+        "WHEN k.direction = %s THEN CASE WHEN g.net > 0 THEN 'eased' ELSE 'tightened' END "
+        "ELSE 'changed' END"
+    )
+    higher, lower = Direction.HIGHER_IS_BETTER.value, Direction.LOWER_IS_BETTER.value
+    judged = (
+        "SELECT g.kpi_id, g.differing, g.changed, g.added, g.removed, g.first_period, "
+        "g.last_period, g.mean_change_pct, g.net, k.code, k.name, k.direction, k.status, "
+        f"k.department_id, {verdict} AS verdict, "
+        "CASE k.direction WHEN %s THEN g.cut WHEN %s THEN g.raised ELSE 0 END AS eased_periods "
+        f"FROM ({grouped}) g JOIN {kpis} k ON k.id = g.kpi_id"
+    )
+    ranked = (
+        "SELECT v.*, CASE WHEN v.verdict = 'eased' AND v.status = %s THEN 0 "
+        "WHEN v.verdict = 'eased' THEN 1 ELSE 2 END AS sort_group "
+        f"FROM ({judged}) v"
+    )
+    return ranked, [
+        Status.RED.value, REPHASED_TOLERANCE, higher, lower, higher, lower, *params,
+    ]  # fmt: skip
+
+
+def _totals(sql: str, params: list) -> dict[str, int]:
+    """The counts of a comparison (or of its narrowing to one KPI): one query."""
+    ranked, ranked_params = _per_kpi_sql(sql, params)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT SUM(r.changed), SUM(r.eased_periods), SUM(r.added), SUM(r.removed), "
+            "COUNT(*), SUM(CASE WHEN r.sort_group < 2 THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN r.sort_group = 0 THEN 1 ELSE 0 END), SUM(r.differing) "
+            f"FROM ({ranked}) r",
+            ranked_params,
+        )
+        names = ("changed", "eased", "added", "removed", "kpis", "kpis_eased", "eased_red", "rows")
+        return dict(zip(names, (int(n or 0) for n in cursor.fetchone()), strict=True))
+
+
 def _as_date(value) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
@@ -524,10 +604,7 @@ class TargetChangeRows:
         return self.total
 
     def __getitem__(self, window: slice) -> list[dict]:
-        if not isinstance(window, slice) or window.step not in (None, 1):
-            raise TypeError("Take the rows a slice at a time.")
-        start = window.start or 0
-        stop = self.total if window.stop is None else min(window.stop, self.total)
+        start, stop = _bounds(window, self.total)
         if stop <= start:
             return []
         kpis = connection.ops.quote_name(Kpi._meta.db_table)
@@ -543,30 +620,123 @@ class TargetChangeRows:
         return [target_change(dict(zip(TARGET_CHANGE_FIELDS, row, strict=True))) for row in values]
 
 
+def _bounds(window: slice, total: int) -> tuple[int, int]:
+    if not isinstance(window, slice) or window.step not in (None, 1):
+        raise TypeError("Take the rows a slice at a time.")
+    start = window.start or 0
+    return start, total if window.stop is None else min(window.stop, total)
+
+
 TARGET_CHANGE_FIELDS = ("kpi_id", "kpi_code", "kpi_name", "direction", "period", "old", "new")
+KPI_CHANGE_FIELDS = (
+    "kpi_id", "kpi_code", "kpi_name", "direction", "kpi_status", "department_code",
+    "department_name", "differing", "changed", "added", "removed", "planned", "first_period",
+    "last_period", "first_old", "first_new", "mean_change_pct", "net_change", "verdict",
+    "sort_group",
+)  # fmt: skip
 
 
-def plan_target_changes(*, user, a, b) -> TargetChanges:
-    """The targets of plan version `a` against those of `b` (any two versions), over the KPIs
-    the user may see: changed per KPI and period, and the KPIs whose targets were added or
-    removed. Set-based, a fixed number of queries whatever the number of KPIs and periods: one
-    pass over both versions for the counts, one per page of rows, one per KPI list and count."""
-    visible = Kpi.objects.restrict(user)
-    sql, params = _differences_sql(a, b, visible)
-    kpis = connection.ops.quote_name(Kpi._meta.db_table)
-    higher, lower = Direction.HIGHER_IS_BETTER.value, Direction.LOWER_IS_BETTER.value
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT "
-            "SUM(CASE WHEN d.old IS NOT NULL AND d.new IS NOT NULL THEN 1 ELSE 0 END), "
-            "SUM(CASE WHEN (k.direction = %s AND d.new < d.old) "
-            "OR (k.direction = %s AND d.new > d.old) THEN 1 ELSE 0 END), "
-            "SUM(CASE WHEN d.old IS NULL THEN 1 ELSE 0 END), "
-            "SUM(CASE WHEN d.new IS NULL THEN 1 ELSE 0 END) "
-            f"FROM ({sql}) d JOIN {kpis} k ON k.id = d.kpi_id",
-            [higher, lower, *params],
+class KpiTargetChangeRows:
+    """The KPIs whose targets differ between two versions, eased while red first, then eased,
+    then the rest, each by code; for a Paginator: `count()` is known, each slice runs one query
+    and gives dicts: the KPI (`kpi_id`, `kpi_code`, `kpi_name`, `direction`, `kpi_status`,
+    `department_code`, `department_name`), `differing` periods (changed, added or removed) of
+    `planned` (periods with a target in either version), `changed` / `added` / `removed`,
+    `first_period` and `last_period` differing, the first one's `first_old` → `first_new`,
+    `mean_change_pct` (over the changed periods whose old target is not 0; None without one),
+    `net_change` (sum of new − old over the changed periods), `verdict` (a `TARGET_VERDICTS` key,
+    None when no period has both targets) and `eased_while_red`.
+
+    `with_periods(limit)` gives the same rows each with its first `limit` differing `periods`
+    (`target_change` dicts, by period) and `periods_more`, the number left out: one more query
+    per slice, over the slice's KPIs only."""
+
+    def __init__(self, *, a, b, visible: QuerySet[Kpi], total: int, periods: int = 0) -> None:
+        self.a, self.b, self.visible, self.total, self.periods = a, b, visible, total, periods
+
+    def with_periods(self, limit: int) -> KpiTargetChangeRows:
+        return KpiTargetChangeRows(
+            a=self.a, b=self.b, visible=self.visible, total=self.total, periods=limit
         )
-        changed, eased, added, removed = (int(n or 0) for n in cursor.fetchone())
+
+    def count(self) -> int:
+        return self.total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, window: slice) -> list[dict]:
+        start, stop = _bounds(window, self.total)
+        if stop <= start:
+            return []
+        quote = connection.ops.quote_name
+        targets, departments = quote(Target._meta.db_table), quote(Department._meta.db_table)
+        ranked, params = _per_kpi_sql(*_differences_sql(self.a, self.b, self.visible))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT p.kpi_id, p.code, p.name, p.direction, p.status, dep.code, dep.name, "
+                "p.differing, p.changed, p.added, p.removed, "
+                f"(SELECT COUNT(*) FROM {targets} t WHERE t.kpi_id = p.kpi_id "
+                "AND t.plan_version_id = %s) + p.added, "
+                "p.first_period, p.last_period, ta.value, tb.value, p.mean_change_pct, p.net, "
+                "p.verdict, p.sort_group "
+                f"FROM ({ranked} ORDER BY sort_group, code, kpi_id LIMIT %s OFFSET %s) p "
+                f"JOIN {departments} dep ON dep.id = p.department_id "
+                f"LEFT JOIN {targets} ta ON ta.kpi_id = p.kpi_id AND ta.period = p.first_period "
+                "AND ta.plan_version_id = %s "
+                f"LEFT JOIN {targets} tb ON tb.kpi_id = p.kpi_id AND tb.period = p.first_period "
+                "AND tb.plan_version_id = %s "
+                "ORDER BY p.sort_group, p.code, p.kpi_id",
+                [self.a.pk, *params, stop - start, start, self.a.pk, self.b.pk],
+            )
+            fetched = cursor.fetchall()
+        rows = [dict(zip(KPI_CHANGE_FIELDS, row, strict=True)) for row in fetched]
+        for row in rows:
+            row["first_period"] = _as_date(row["first_period"])
+            row["last_period"] = _as_date(row["last_period"])
+            for name in ("differing", "changed", "added", "removed", "planned"):
+                row[name] = int(row[name])
+            row["eased_while_red"] = row.pop("sort_group") == 0
+        if self.periods and rows:
+            self._attach_periods(rows)
+        return rows
+
+    def _attach_periods(self, rows: list[dict]) -> None:
+        """Each row's first `self.periods` differing periods, in one query over these KPIs."""
+        by_kpi = {row["kpi_id"]: row for row in rows}
+        sql, params = _differences_sql(self.a, self.b, self.visible.filter(pk__in=list(by_kpi)))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT w.kpi_id, w.period, w.old, w.new FROM (SELECT d.kpi_id, d.period, d.old, "
+                "d.new, ROW_NUMBER() OVER (PARTITION BY d.kpi_id ORDER BY d.period) AS n "
+                f"FROM ({sql}) d) w WHERE w.n <= %s ORDER BY w.kpi_id, w.period",
+                [*params, self.periods],
+            )
+            fetched = cursor.fetchall()
+        for row in rows:
+            row["periods"] = []
+        for kpi_id, period, old, new in fetched:
+            row = by_kpi[kpi_id]
+            kpi = {name: row[name] for name in ("kpi_id", "kpi_code", "kpi_name", "direction")}
+            change = {**kpi, "period": _as_date(period), "old": old, "new": new}
+            row["periods"].append(target_change(change))
+        for row in rows:
+            row["periods_more"] = row["differing"] - len(row["periods"])
+
+
+def plan_target_changes(*, user, a, b, kpi: int | None = None) -> TargetChanges:
+    """The targets of plan version `a` against those of `b` (any two versions), over the KPIs
+    the user may see: changed per KPI (and per KPI and period), and the KPIs whose targets were
+    added or removed. `kpi` (an id) narrows the per-KPI and per-period lists to that KPI; the
+    counts stay those of the whole comparison. Set-based, a fixed number of queries whatever the
+    number of KPIs and periods: one aggregate over both versions for the counts (one more, over
+    the one KPI, when narrowed), one per page of rows, one per KPI list and count."""
+    visible = Kpi.objects.restrict(user)
+    totals = _totals(*_differences_sql(a, b, visible))
+    listed, listed_totals = visible, totals
+    if kpi is not None:
+        listed = visible.filter(pk=kpi)
+        listed_totals = _totals(*_differences_sql(a, b, listed))
 
     def kpis_only_in(version, other_version) -> QuerySet[Kpi]:
         targets = Target.objects.filter(plan_version=version, kpi_id=OuterRef("pk"))
@@ -581,11 +751,15 @@ def plan_target_changes(*, user, a, b) -> TargetChanges:
 
     kpis_added, kpis_removed = kpis_only_in(b, a), kpis_only_in(a, b)
     return TargetChanges(
-        rows=TargetChangeRows(sql, params, changed + added + removed),
-        changed=changed,
-        eased=eased,
-        periods_added=added,
-        periods_removed=removed,
+        kpis=KpiTargetChangeRows(a=a, b=b, visible=listed, total=listed_totals["kpis"]),
+        rows=TargetChangeRows(*_differences_sql(a, b, listed), listed_totals["rows"]),
+        changed=totals["changed"],
+        eased=totals["eased"],
+        periods_added=totals["added"],
+        periods_removed=totals["removed"],
+        kpis_changed=totals["kpis"],
+        kpis_eased=totals["kpis_eased"],
+        kpis_eased_while_red=totals["eased_red"],
         kpis_added=kpis_added,
         kpis_removed=kpis_removed,
         kpis_added_count=kpis_added.count(),

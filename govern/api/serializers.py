@@ -25,6 +25,8 @@ from govern.models import (
     Person,
     PlanVersion,
 )
+from kpis.choices import Status as KpiStatus
+from kpis.selectors import TARGET_VERDICTS
 
 
 class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
@@ -347,6 +349,55 @@ class TargetChangeSerializer(serializers.Serializer):
     )
 
 
+class KpiTargetChangeSerializer(serializers.Serializer):
+    """One KPI whose targets differ between the two versions."""
+
+    kpi = serializers.IntegerField(source="kpi_id")
+    kpi_code = serializers.CharField()
+    kpi_name = serializers.CharField()
+    kpi_status = serializers.ChoiceField(
+        choices=KpiStatus.choices, help_text="The KPI's status now (its latest period)."
+    )
+    department = serializers.CharField(source="department_code", help_text="Its code.")
+    department_name = serializers.CharField()
+    periods_differing = serializers.IntegerField(
+        source="differing", help_text="Periods whose target changed, was added or removed."
+    )
+    periods_planned = serializers.IntegerField(
+        source="planned", help_text="Periods with a target in either version."
+    )
+    periods_changed = serializers.IntegerField(
+        source="changed", help_text="Periods with a target in both, changed."
+    )
+    periods_added = serializers.IntegerField(source="added", help_text="Only in `b`.")
+    periods_removed = serializers.IntegerField(source="removed", help_text="Only in `a`.")
+    first_period = serializers.DateField(help_text="The first differing period.")
+    last_period = serializers.DateField(help_text="The last differing period.")
+    first_old = serializers.FloatField(
+        allow_null=True, help_text="The first differing period's target in `a`."
+    )
+    first_new = serializers.FloatField(
+        allow_null=True, help_text="The first differing period's target in `b`."
+    )
+    mean_change_pct = serializers.FloatField(
+        allow_null=True,
+        help_text="The mean of (new − old) in % of |old| over the changed periods whose old "
+        "target is not 0; null without one.",
+    )
+    net_change = serializers.FloatField(
+        help_text="The sum of new − old over the changed periods, in the KPI's unit."
+    )
+    verdict = serializers.ChoiceField(
+        choices=list(TARGET_VERDICTS.items()),
+        allow_null=True,
+        help_text="eased: easier to meet on the whole given the KPI's direction (the net change "
+        "is a cut for higher-is-better, a raise for lower-is-better); tightened: the opposite; "
+        "rephased: raised and cut, netting to zero; changed: a within-band KPI, judged by its "
+        "band; null when no period has a target in both.",
+    )
+    eased_while_red = serializers.BooleanField(help_text="Eased, and the KPI is red.")
+
+
 class PlannedKpiSerializer(serializers.Serializer):
     kpi = serializers.IntegerField(source="pk")
     code = serializers.CharField()
@@ -355,11 +406,24 @@ class PlannedKpiSerializer(serializers.Serializer):
 
 
 class PlanTargetChangesSerializer(serializers.Serializer):
-    changed_count = serializers.IntegerField()
-    eased_count = serializers.IntegerField()
+    changed_count = serializers.IntegerField(help_text="Periods whose target changed.")
+    eased_count = serializers.IntegerField(help_text="Periods whose target was eased.")
     periods_added_count = serializers.IntegerField()
     periods_removed_count = serializers.IntegerField()
-    rows = TargetChangeSerializer(many=True, help_text="By KPI code and period; cut at `limit`.")
+    kpis_changed_count = serializers.IntegerField(help_text="KPIs with a differing target.")
+    kpis_eased_count = serializers.IntegerField(help_text="KPIs whose verdict is `eased`.")
+    kpis_eased_while_red_count = serializers.IntegerField(help_text="Of those, the red ones.")
+    kpis = KpiTargetChangeSerializer(
+        many=True,
+        help_text="One per KPI with a differing target: eased while red first, then eased, "
+        "then the rest, each by code; cut at 500.",
+    )
+    rows = TargetChangeSerializer(
+        many=True,
+        required=False,
+        help_text="Only with `?detail=periods`: one per differing KPI and period, by KPI code and "
+        "period; cut at 500.",
+    )
     kpis_added_count = serializers.IntegerField()
     kpis_added = PlannedKpiSerializer(many=True, help_text="KPIs with targets only in `b`.")
     kpis_removed_count = serializers.IntegerField()

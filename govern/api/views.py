@@ -320,6 +320,7 @@ CONTRACT_ID = OpenApiParameter(
     "contract_id", int, OpenApiParameter.PATH, description="The contract's id."
 )
 WITH_MISSING = "Give the id of the plan version to compare with, e.g. ?with=3."
+DETAIL_PERIODS = "periods"  # ?detail=periods: the comparison's rows per KPI and period too
 
 
 @extend_schema_view(
@@ -469,21 +470,35 @@ class PlanVersionViewSet(CreateWithService, UpdateWithService, DestroyWithServic
         return self._contract_action(request, contract_id, contract_plans.plan_contract_restore)
 
     @extend_schema(
-        summary="Compare this version (a) with another (b): targets and contracts",
-        description="Over the KPIs and contracts you may see: per KPI and period the targets "
-        "changed (old, new, change %, eased), added or removed, the KPIs planned in only one of "
-        f"the two; the contracts added, changed (term by term), removed and dropped. Each list "
-        f"is cut at {COMPARE_ROWS} rows; the counts are complete.",
+        summary="Compare this version (a) with another (b): targets per KPI, and contracts",
+        description="Over the KPIs and contracts you may see: one row per KPI whose targets "
+        "differ (periods changed of those planned, first and last, the first one's old → new, "
+        "the mean change %, the verdict: eased, tightened, re-phased), the KPIs eased while red "
+        "first, then the other eased ones, then the rest, each by code; with `detail=periods` "
+        "also one row per KPI and period (old, new, change %, eased); the KPIs planned in only "
+        "one of the two; the contracts added, changed (term by term), removed and dropped. "
+        f"Each list is cut at {COMPARE_ROWS} rows; `kpi` narrows the target lists to one KPI. "
+        "The counts are always those of the whole comparison.",
         parameters=[
             OpenApiParameter(
                 "with", int, required=True, description="The id of the other plan version (b)."
-            )
+            ),
+            OpenApiParameter(
+                "detail",
+                str,
+                enum=[DETAIL_PERIODS],
+                description="`periods`: add `targets.rows`, one per differing KPI and period.",
+            ),
+            OpenApiParameter(
+                "kpi", int, description="Narrow `targets.kpis` and `targets.rows` to this KPI."
+            ),
         ],
         responses={
             200: s.PlanCompareSerializer,
             400: OpenApiResponse(
                 ErrorResponseSerializer,
-                description="`with` is missing, not an id, or not another plan version.",
+                description="`with` is missing, not an id, or not another plan version; "
+                "`detail` is not `periods`; `kpi` is not an id.",
             ),
         },
     )
@@ -491,7 +506,8 @@ class PlanVersionViewSet(CreateWithService, UpdateWithService, DestroyWithServic
     def compare(self, request, pk=None):
         a = self.get_object()
         b = self._other(a, request.query_params.get("with"))
-        targets = kpi_selectors.plan_target_changes(user=request.user, a=a, b=b)
+        detail, kpi = self._compare_options(request.query_params)
+        targets = kpi_selectors.plan_target_changes(user=request.user, a=a, b=b, kpi=kpi)
         contracts = contract_selectors.plan_contract_changes(user=request.user, a=a, b=b)
         body = {
             "a": a,
@@ -501,7 +517,11 @@ class PlanVersionViewSet(CreateWithService, UpdateWithService, DestroyWithServic
                 "eased_count": targets.eased,
                 "periods_added_count": targets.periods_added,
                 "periods_removed_count": targets.periods_removed,
-                "rows": targets.rows[:COMPARE_ROWS],
+                "kpis_changed_count": targets.kpis_changed,
+                "kpis_eased_count": targets.kpis_eased,
+                "kpis_eased_while_red_count": targets.kpis_eased_while_red,
+                "kpis": targets.kpis[:COMPARE_ROWS],
+                **({"rows": targets.rows[:COMPARE_ROWS]} if detail else {}),
                 "kpis_added_count": targets.kpis_added_count,
                 "kpis_added": targets.kpis_added[:COMPARE_ROWS],
                 "kpis_removed_count": targets.kpis_removed_count,
@@ -517,6 +537,21 @@ class PlanVersionViewSet(CreateWithService, UpdateWithService, DestroyWithServic
             },
         }
         return Response(s.PlanCompareSerializer(body).data)
+
+    @staticmethod
+    def _compare_options(params) -> tuple[bool, int | None]:
+        """`detail=periods` (the rows per KPI and period wanted) and `kpi` (an id, or None);
+        400 on either field otherwise."""
+        errors = {}
+        detail = params.get("detail", "").strip()
+        if detail not in ("", DETAIL_PERIODS):
+            errors["detail"] = [f"{detail!r} is not a detail; give detail={DETAIL_PERIODS}."]
+        kpi = params.get("kpi", "").strip()
+        if kpi and not (kpi.isdigit() and int(kpi) > 0):
+            errors["kpi"] = [f"{kpi!r} is not a KPI id, e.g. kpi=12."]
+        if errors:
+            raise ValidationError(errors)
+        return detail == DETAIL_PERIODS, int(kpi) if kpi else None
 
     def _other(self, a: PlanVersion, raw: str | None) -> PlanVersion:
         """The version named by `with`, among those the user may see; 400 on `with` otherwise."""

@@ -9,7 +9,7 @@ from dependencies.models import PlanContract
 from dependencies.services import contracts as contract_services
 from govern import services
 from govern.models import AuditEvent, PlanVersion
-from kpis.models import Target
+from kpis.models import Kpi, Target
 from kpis.services.targets import targets_set
 from tests.dependencies.contract_support import terms_for
 from tests.factories import KpiFactory
@@ -197,12 +197,18 @@ def test_compare_gives_the_exact_differences(api_client, scene):
     assert body["b"] == {"id": draft.pk, "name": "FY27 plan", "status": "draft"}
     assert body["targets"] == {
         "changed_count": 1, "eased_count": 1, "periods_added_count": 0,
-        "periods_removed_count": 0,
-        "rows": [
+        "periods_removed_count": 0, "kpis_changed_count": 1, "kpis_eased_count": 1,
+        "kpis_eased_while_red_count": 0,
+        "kpis": [
             {
                 "kpi": scene.kpi.pk, "kpi_code": "PROC-LEAD", "kpi_name": "Supplier lead time",
-                "period": scene.running.isoformat(), "old": 20.0, "new": 24.0,
-                "change_pct": 20.0, "kind": "changed", "eased": True,
+                "kpi_status": "no_plan", "department": "PROC", "department_name": "Procurement",
+                "periods_differing": 1, "periods_planned": 2, "periods_changed": 1,
+                "periods_added": 0, "periods_removed": 0,
+                "first_period": scene.running.isoformat(),
+                "last_period": scene.running.isoformat(), "first_old": 20.0, "first_new": 24.0,
+                "mean_change_pct": 20.0, "net_change": 4.0, "verdict": "eased",
+                "eased_while_red": False,
             }
         ],
         "kpis_added_count": 0, "kpis_added": [], "kpis_removed_count": 0, "kpis_removed": [],
@@ -219,6 +225,132 @@ def test_compare_gives_the_exact_differences(api_client, scene):
         ("PROC-SALES-CASTINGS", "dropped")
     ]
     assert (contracts["changed"], contracts["removed"]) == ([], [])
+
+
+def _kpi_row(entry: dict) -> tuple:
+    return (
+        entry["kpi_code"], entry["department"], entry["kpi_status"], entry["periods_differing"],
+        entry["periods_planned"], entry["periods_added"], entry["first_period"],
+        entry["last_period"], entry["first_old"], entry["first_new"], entry["mean_change_pct"],
+        entry["net_change"], entry["verdict"], entry["eased_while_red"],
+    )  # fmt: skip
+
+
+def test_compare_lists_one_row_per_kpi_eased_while_red_first(api_client, scene, reforecast):
+    # given five KPIs re-forecast: two eased while red, one eased, one tightened, one re-phased
+    api_client.force_authenticate(scene.pmo)
+    last, running, nxt = (d.isoformat() for d in (scene.last, scene.running, reforecast.next))
+
+    # when
+    response = api_client.get(
+        f"{API}plan-versions/{scene.plan.pk}/compare/?with={reforecast.draft.pk}"
+    )
+
+    # then
+    assert response.status_code == 200
+    targets = response.json()["targets"]
+    assert [_kpi_row(entry) for entry in targets["kpis"]] == [
+        ("PROC-LEAD", "PROC", "red", 1, 2, 0, running, running, 20.0, 24.0, 20.0, 4.0,
+         "eased", True),
+        ("SALES-WIN", "SALES", "red", 1, 2, 0, running, running, 80.0, 72.0, -10.0, -8.0,
+         "eased", True),
+        ("PROC-COST", "PROC", "on_track", 2, 2, 0, last, running, 100.0, 110.0, 15.0, 30.0,
+         "eased", False),
+        ("PROC-AUDIT", "PROC", "on_track", 2, 3, 1, running, nxt, 50.0, 55.0, 10.0, 5.0,
+         "tightened", False),
+        ("PROC-MIX", "PROC", "red", 2, 2, 0, last, running, 100.0, 110.0, -5.0, 0.0,
+         "rephased", False),
+    ]  # fmt: skip
+    assert {k: v for k, v in targets.items() if k.endswith("_count")} == {
+        "changed_count": 7, "eased_count": 5, "periods_added_count": 1,
+        "periods_removed_count": 0, "kpis_changed_count": 5, "kpis_eased_count": 3,
+        "kpis_eased_while_red_count": 2, "kpis_added_count": 0, "kpis_removed_count": 0,
+    }  # fmt: skip
+    assert "rows" not in targets
+
+
+def test_compare_calls_a_rise_and_a_cut_that_net_to_zero_re_phased(api_client, scene):
+    # given a red KPI whose target is raised 5 one month and cut 5 the next
+    draft = _draft(scene)
+    Target.objects.filter(plan_version=draft, period=scene.last).update(value=25.0)
+    Target.objects.filter(plan_version=draft, period=scene.running).update(value=15.0)
+    Kpi.objects.filter(pk=scene.kpi.pk).update(status="red")
+    api_client.force_authenticate(scene.pmo)
+
+    # when
+    response = api_client.get(f"{API}plan-versions/{scene.plan.pk}/compare/?with={draft.pk}")
+
+    # then
+    targets = response.json()["targets"]
+    entry = targets["kpis"][0]
+    assert (entry["verdict"], entry["eased_while_red"], entry["net_change"]) == (
+        "rephased", False, 0.0,
+    )  # fmt: skip
+    assert (entry["periods_differing"], entry["mean_change_pct"]) == (2, 0.0)
+    assert (targets["eased_count"], targets["kpis_eased_count"]) == (1, 0)
+
+
+def test_compare_gives_the_periods_with_detail_and_narrows_to_one_kpi(
+    api_client, scene, reforecast
+):
+    # given
+    api_client.force_authenticate(scene.pmo)
+    kpi = reforecast.kpis["PROC-AUDIT"]
+    url = f"{API}plan-versions/{scene.plan.pk}/compare/?with={reforecast.draft.pk}"
+
+    # when
+    everything = api_client.get(f"{url}&detail=periods")
+    one = api_client.get(f"{url}&detail=periods&kpi={kpi.pk}")
+
+    # then
+    rows = everything.json()["targets"]["rows"]
+    assert [(r["kpi_code"], r["period"], r["kind"]) for r in rows] == [
+        ("PROC-AUDIT", scene.running.isoformat(), "changed"),
+        ("PROC-AUDIT", reforecast.next.isoformat(), "added"),
+        ("PROC-COST", scene.last.isoformat(), "changed"),
+        ("PROC-COST", scene.running.isoformat(), "changed"),
+        ("PROC-LEAD", scene.running.isoformat(), "changed"),
+        ("PROC-MIX", scene.last.isoformat(), "changed"),
+        ("PROC-MIX", scene.running.isoformat(), "changed"),
+        ("SALES-WIN", scene.running.isoformat(), "changed"),
+    ]
+    narrowed = one.json()["targets"]
+    assert [e["kpi_code"] for e in narrowed["kpis"]] == ["PROC-AUDIT"]
+    assert narrowed["rows"] == [
+        {
+            "kpi": kpi.pk, "kpi_code": "PROC-AUDIT", "kpi_name": "Proc-Audit",
+            "period": scene.running.isoformat(), "old": 50.0, "new": 55.0, "change_pct": 10.0,
+            "kind": "changed", "eased": False,
+        },
+        {
+            "kpi": kpi.pk, "kpi_code": "PROC-AUDIT", "kpi_name": "Proc-Audit",
+            "period": reforecast.next.isoformat(), "old": None, "new": 60.0,
+            "change_pct": None, "kind": "added", "eased": None,
+        },
+    ]  # fmt: skip
+    assert (narrowed["changed_count"], narrowed["kpis_changed_count"]) == (7, 5)
+
+
+@pytest.mark.parametrize(
+    ("query", "errors"),
+    [
+        ("&detail=all", {"detail": ["'all' is not a detail; give detail=periods."]}),
+        ("&kpi=x", {"kpi": ["'x' is not a KPI id, e.g. kpi=12."]}),
+        ("&kpi=0&detail=rows", {"detail": ["'rows' is not a detail; give detail=periods."],
+                                "kpi": ["'0' is not a KPI id, e.g. kpi=12."]}),
+    ],
+)  # fmt: skip
+def test_compare_answers_400_on_a_bad_detail_or_kpi(api_client, scene, query, errors):
+    # given
+    draft = _draft(scene)
+    api_client.force_authenticate(scene.pmo)
+
+    # when
+    response = api_client.get(f"{API}plan-versions/{scene.plan.pk}/compare/?with={draft.pk}{query}")
+
+    # then
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == errors
 
 
 def test_only_the_pmo_drops_a_contract_and_not_one_created_in_the_draft(api_client, scene):
@@ -273,11 +405,13 @@ def test_compare_takes_a_fixed_number_of_queries(api_client, scene, django_asser
     Target.objects.filter(plan_version=draft).update(value=F("value") + 1)
     api_client.force_authenticate(scene.pmo)
 
+    url = f"{API}plan-versions/{scene.plan.pk}/compare/?with={draft.pk}&detail=periods"
+
     # when
     with django_assert_max_num_queries(40):
-        response = api_client.get(f"{API}plan-versions/{scene.plan.pk}/compare/?with={draft.pk}")
+        response = api_client.get(url)
 
     # then
-    body = response.json()
-    assert (body["targets"]["changed_count"], len(body["targets"]["rows"])) == (22, 22)
-    assert body["contracts"]["b_count"] == 11
+    targets = response.json()["targets"]
+    assert (targets["changed_count"], len(targets["kpis"]), len(targets["rows"])) == (22, 21, 22)
+    assert response.json()["contracts"]["b_count"] == 11

@@ -3,7 +3,11 @@
 the actions per role, dropping and restoring contracts, the comparison page and the target pages
 that refuse proposed and superseded versions."""
 
+import re
+from html.parser import HTMLParser
+
 import pytest
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,6 +17,7 @@ from govern.models import PlanVersion
 from kpis.models import KpiResult, Target
 from kpis.services.recompute import kpi_recompute
 from tests.dependencies.contract_support import agreed
+from tests.factories import KpiFactory
 from tests.govern.pages.helpers import text
 from tests.govern.plans.support import approve
 
@@ -194,10 +199,128 @@ def test_the_comparison_page_shows_the_differences_and_names_the_versions(client
     assert response.status_code == 200
     assert "Approved plan (the current plan) against FY27 plan (draft)" in page
     assert "You are looking at FY27 plan (draft), not the current plan." in page
-    assert f'data-kpi="PROC-LEAD" data-period="{scene.running:%Y-%m-%d}" class="is-eased"' in html
+    assert '<tr data-kpi="PROC-LEAD" data-verdict="eased">' in html
+    assert f'<tr data-period="{scene.running:%Y-%m-%d}">' in html
     assert 'data-contract-dropped="PROC-SALES-CASTINGS"' in html
     assert "No KPI added." in page
     assert "No KPI removed." in page
+
+
+class _KpiRows(HTMLParser):
+    """The per-KPI rows of the comparison: each row's cells as visible text, without the table
+    of periods its <details> holds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, list[str]] = {}
+        self.code: str | None = None
+        self.nested = 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "tr" and "data-verdict" in attrs:
+            self.code = attrs["data-kpi"]
+            self.rows[self.code] = []
+        elif self.code and tag == "table":
+            self.nested += 1
+        elif self.code and tag == "td" and not self.nested:
+            self.rows[self.code].append("")
+
+    def handle_endtag(self, tag):
+        if self.code and tag == "table":
+            self.nested -= 1
+        elif self.code and tag == "tr" and not self.nested:
+            self.code = None
+
+    def handle_data(self, data):
+        if self.code and not self.nested and self.rows[self.code]:
+            self.rows[self.code][-1] += f" {data}"
+
+
+def _kpi_rows(response) -> dict[str, list[str]]:
+    parser = _KpiRows()
+    parser.feed(response.content.decode())
+    return {
+        code: [re.sub(r"\s+", " ", cell).strip() for cell in cells]
+        for code, cells in parser.rows.items()
+    }
+
+
+def _day(period) -> str:
+    return f"{period.day} {period:%b %Y}"
+
+
+def test_the_comparison_page_shows_one_row_per_kpi_eased_while_red_first(client, scene, reforecast):
+    # given five KPIs re-forecast: two eased while red, one eased, one tightened, one re-phased
+    client.force_login(scene.pmo)
+    last, running, nxt = (_day(d) for d in (scene.last, scene.running, reforecast.next))
+    link = "This KPI's comparison →"
+
+    # when
+    response = client.get(
+        reverse("planversion-compare"), {"a": scene.plan.pk, "b": reforecast.draft.pk}
+    )
+
+    # then
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert _kpi_rows(response) == {
+        "PROC-LEAD": ["PROC-LEAD Supplier lead time", "Procurement", f"1 of 2 {running} {link}",
+                      "20 → 24", "+20.0%", "Eased while red"],
+        "SALES-WIN": ["SALES-WIN Sales-Win", "Sales", f"1 of 2 {running} {link}", "80 → 72",
+                      "-10.0%", "Eased while red"],
+        "PROC-COST": ["PROC-COST Proc-Cost", "Procurement", f"2 of 2 {last} – {running} {link}",
+                      "100 → 110", "+15.0%", "Eased"],
+        "PROC-AUDIT": ["PROC-AUDIT Proc-Audit", "Procurement",
+                       f"2 of 3 {running} – {nxt} {link} incl. 1 added", "50 → 55", "+10.0%",
+                       "Tightened"],
+        "PROC-MIX": ["PROC-MIX Proc-Mix", "Procurement", f"2 of 2 {last} – {running} {link}",
+                     "100 → 110", "-5.0%", "Re-phased"],
+    }  # fmt: skip
+    assert re.findall(r'<tr data-kpi="([^"]+)" data-verdict="(\w*)"( class="is-eased")?', html) == [
+        ("PROC-LEAD", "eased", ' class="is-eased"'),
+        ("SALES-WIN", "eased", ' class="is-eased"'),
+        ("PROC-COST", "eased", ""),
+        ("PROC-AUDIT", "tightened", ""),
+        ("PROC-MIX", "rephased", ""),
+    ]
+    assert dict(re.findall(r'data-count="([\w-]+)">([^<]+)<', html)) == {
+        "targets-changed": "7", "periods": "1 period added, 0 removed", "kpis-changed": "5",
+        "kpis": "0 KPIs added, 0 removed", "kpis-eased": "3", "contracts": "0",
+    }  # fmt: skip
+    assert "2 eased while red" in html
+
+
+def test_a_kpis_periods_open_under_its_row_and_on_its_own_comparison(client, scene, reforecast):
+    # given
+    client.force_login(scene.pmo)
+    audit = reforecast.kpis["PROC-AUDIT"]
+    query = {"a": scene.plan.pk, "b": reforecast.draft.pk}
+
+    # when
+    listed = client.get(reverse("planversion-compare"), query)
+    narrowed = client.get(reverse("planversion-compare"), {**query, "kpi": audit.pk})
+
+    # then
+    row = listed.context["page"].object_list[3]
+    assert [(p["period"], p["old"], p["new"], p["kind"]) for p in row["periods"]] == [
+        (scene.running, 50.0, 55.0, "changed"),
+        (reforecast.next, None, 60.0, "added"),
+    ]
+    assert row["periods_more"] == 0
+    page = text(narrowed)
+    assert narrowed.status_code == 200
+    assert "Targets of PROC-AUDIT Proc-Audit, period by period" in page
+    assert (
+        f"Procurement · 2 of 3 periods changed, {_day(scene.running)} – {_day(reforecast.next)}"
+        " · mean change +10.0% · Tightened"
+    ) in page
+    assert re.findall(
+        r'<tr data-kpi="PROC-AUDIT" data-period="([\d-]+)">', narrowed.content.decode()
+    ) == [f"{scene.running:%Y-%m-%d}", f"{reforecast.next:%Y-%m-%d}"]
+    assert f"{_day(scene.running)} 50 55 +10.0% No: harder" in page
+    assert f"{_day(reforecast.next)} — 60 Added —" in page
+    assert 'data-count="kpis-changed">5<' in narrowed.content.decode()
 
 
 def test_the_comparison_page_has_empty_states(client, scene):
@@ -219,12 +342,15 @@ def test_the_comparison_page_has_empty_states(client, scene):
         ({"a": "99999", "b": "same"}, {"a": ["There is no plan version with this id."]}),
         ({"a": "same", "b": "same"}, {"b": ["Choose two different plan versions."]}),
         ({"a": "x", "b": "same"}, {"a": ["There is no plan version with this id."]}),
+        ({"a": "same", "b": "draft", "kpi": "x"}, {"kpi": ["Give a KPI id, e.g. kpi=12."]}),
     ],
 )
 def test_the_comparison_page_refuses_bad_versions(client, scene, query, errors):
     # given
+    draft = _draft(scene)
     client.force_login(scene.pmo)
-    query = {k: str(scene.plan.pk) if v == "same" else v for k, v in query.items()}
+    ids = {"same": str(scene.plan.pk), "draft": str(draft.pk)}
+    query = {k: ids.get(v, v) for k, v in query.items()}
 
     # when
     response = client.get(reverse("planversion-compare"), query)
@@ -237,18 +363,27 @@ def test_the_comparison_page_refuses_bad_versions(client, scene, query, errors):
 def test_the_comparison_page_takes_a_fixed_number_of_queries(
     client, scene, django_assert_max_num_queries
 ):
-    # given a draft changing the targets
+    # given 30 more KPIs, a draft changing every target: two pages of KPIs
+    for n in range(30):
+        kpi = KpiFactory(department=scene.world.provider, owner=scene.kpi.owner)
+        for period in (scene.last, scene.running):
+            Target.objects.create(kpi=kpi, plan_version=scene.plan, period=period, value=n)
     draft = _draft(scene)
-    Target.objects.filter(plan_version=draft).update(value=1.0)
+    Target.objects.filter(plan_version=draft).update(value=F("value") + 1)
     client.force_login(scene.pmo)
     url = reverse("planversion-compare")
 
     # when
     with django_assert_max_num_queries(45):
         response = client.get(url, {"a": scene.plan.pk, "b": draft.pk})
+    with django_assert_max_num_queries(45):
+        narrowed = client.get(url, {"a": scene.plan.pk, "b": draft.pk, "kpi": scene.kpi.pk})
 
     # then
-    assert response.status_code == 200
+    page = response.context["page"]
+    assert (response.status_code, page.paginator.count, len(page.object_list)) == (200, 31, 25)
+    assert {len(row["periods"]) for row in page.object_list} == {2}
+    assert len(narrowed.context["page"].object_list) == 2
 
 
 def test_the_targets_page_of_a_draft_says_so_and_shows_the_drafts_targets(client, scene):
