@@ -180,10 +180,28 @@ class Decision(models.Model):
         return reverse("decision-detail", args=[self.pk])
 
 
-class Reallocation(models.Model):
-    """One line of resources moved by a decision: from an initiative or department to another."""
+def _line_constraints(prefix: str) -> list[models.BaseConstraint]:
+    """A reallocation line says where the resources come from and go, and moves a positive
+    amount (named `<prefix>_has_source`, `_has_target`, `_amount_positive`)."""
+    return [
+        models.CheckConstraint(
+            condition=Q(from_initiative__isnull=False) | Q(from_department__isnull=False),
+            name=f"{prefix}_has_source",
+            violation_error_message="Say where the resources come from.",
+        ),
+        models.CheckConstraint(
+            condition=Q(to_initiative__isnull=False) | Q(to_department__isnull=False),
+            name=f"{prefix}_has_target",
+            violation_error_message="Say where the resources go.",
+        ),
+        models.CheckConstraint(condition=Q(amount__gt=0), name=f"{prefix}_amount_positive"),
+    ]
 
-    decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="reallocations")
+
+class ReallocationLine(models.Model):
+    """Resources moved from an initiative or department to another: a decision's line, or a
+    line of a contingency plan's template."""
+
     from_initiative = models.ForeignKey(
         Initiative, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -199,26 +217,23 @@ class Reallocation(models.Model):
     amount = models.DecimalField(max_digits=14, decimal_places=2, validators=[MinValueValidator(0)])
     unit = models.CharField(max_length=15, choices=ReallocationUnit.choices)
 
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.get_unit_display()}"
+
+
+class Reallocation(ReallocationLine):
+    """One line of resources moved by a decision: from an initiative or department to another."""
+
+    decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="reallocations")
+
     objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ("decision", "id")
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(from_initiative__isnull=False) | Q(from_department__isnull=False),
-                name="reallocation_has_source",
-                violation_error_message="Say where the resources come from.",
-            ),
-            models.CheckConstraint(
-                condition=Q(to_initiative__isnull=False) | Q(to_department__isnull=False),
-                name="reallocation_has_target",
-                violation_error_message="Say where the resources go.",
-            ),
-            models.CheckConstraint(condition=Q(amount__gt=0), name="reallocation_amount_positive"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.amount} {self.get_unit_display()}"
+        constraints = _line_constraints("reallocation")
 
 
 class LogEntry(models.Model):
@@ -332,47 +347,16 @@ class ContingencyPlan(models.Model):
         return reverse("contingency-detail", args=[self.pk])
 
 
-class ContingencyReallocation(models.Model):
+class ContingencyReallocation(ReallocationLine):
     """One line of the plan's reallocation template, copied onto the decision it proposes."""
 
     plan = models.ForeignKey(
         ContingencyPlan, on_delete=models.CASCADE, related_name="reallocations"
     )
-    from_initiative = models.ForeignKey(
-        Initiative, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    from_department = models.ForeignKey(
-        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    to_initiative = models.ForeignKey(
-        Initiative, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    to_department = models.ForeignKey(
-        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    amount = models.DecimalField(max_digits=14, decimal_places=2, validators=[MinValueValidator(0)])
-    unit = models.CharField(max_length=15, choices=ReallocationUnit.choices)
 
     class Meta:
         ordering = ("plan", "id")
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(from_initiative__isnull=False) | Q(from_department__isnull=False),
-                name="contingency_line_has_source",
-                violation_error_message="Say where the resources come from.",
-            ),
-            models.CheckConstraint(
-                condition=Q(to_initiative__isnull=False) | Q(to_department__isnull=False),
-                name="contingency_line_has_target",
-                violation_error_message="Say where the resources go.",
-            ),
-            models.CheckConstraint(
-                condition=Q(amount__gt=0), name="contingency_line_amount_positive"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.amount} {self.get_unit_display()}"
+        constraints = _line_constraints("contingency_line")
 
 
 # --- Review sessions ------------------------------------------------------------------------------

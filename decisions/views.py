@@ -163,10 +163,21 @@ def _superseded_or_none(decision: Decision) -> Decision | None:
 # --- Writing ----------------------------------------------------------------------------------
 
 
-def _form_page(request, form, *, title, intro, submit, cancel_url, status=200):
+def lines_form_page(
+    request,
+    form,
+    *,
+    title,
+    intro,
+    submit,
+    cancel_url,
+    template: str = "decisions/form.html",
+):
+    """A form with reallocation lines (a decision, a contingency plan), answered with its status:
+    200 when shown or when a line was added, else the form's refusal status (400 when invalid)."""
     return render(
         request,
-        "decisions/form.html",
+        template,
         {
             "form": form,
             "title": title,
@@ -174,7 +185,7 @@ def _form_page(request, form, *, title, intro, submit, cancel_url, status=200):
             "submit": submit,
             "cancel_url": cancel_url,
         },
-        status=status,
+        status=_status(request, form),
     )
 
 
@@ -222,14 +233,13 @@ def decision_create(request: HttpRequest) -> HttpResponse:
         "resources it moves and the effect expected by a review date. It is written once: a "
         "correction is a new decision that supersedes it."
     )
-    return _form_page(
+    return lines_form_page(
         request,
         form,
         title=f"Log a decision on “{exception.title}”" if exception else "Log a decision",
         intro=intro,
         submit="Log the decision",
         cancel_url=exception.get_absolute_url() if exception else reverse("decision-list"),
-        status=_status(request, form),
     )
 
 
@@ -263,7 +273,7 @@ def decision_supersede(request: HttpRequest, pk: int) -> HttpResponse:
         if new:
             messages.success(request, f"Logged {new}; it supersedes {old}.")
             return redirect(new)
-    return _form_page(
+    return lines_form_page(
         request,
         form,
         title=f"Supersede {old}",
@@ -273,7 +283,6 @@ def decision_supersede(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         submit="Log the correction",
         cancel_url=old.get_absolute_url(),
-        status=_status(request, form),
     )
 
 

@@ -23,6 +23,7 @@ from decisions.choices import TriggerBasis
 from decisions.filtersets_contingency import ContingencyPlanFilterSet
 from decisions.models import ContingencyPlan
 from decisions.services import contingency as services
+from decisions.views import lines_form_page
 from govern import permissions
 from govern.forms import visible_departments, visible_people
 from govern.selectors import audit_history
@@ -157,27 +158,6 @@ def _runs(history: list[selectors.Occasion], frequency: str) -> list[dict]:
 # --- Writing ----------------------------------------------------------------------------------
 
 
-def _form_page(request, form, *, title, intro, submit, cancel_url, status):
-    return render(
-        request,
-        "decisions/contingency/form.html",
-        {
-            "form": form,
-            "title": title,
-            "intro": intro,
-            "submit": submit,
-            "cancel_url": cancel_url,
-        },
-        status=status,
-    )
-
-
-def _status(request: HttpRequest, form) -> int:
-    if request.method != "POST" or "add_line" in request.POST:
-        return 200
-    return getattr(form, "refusal_status", 400)
-
-
 INTRO = (
     "A pre-agreed response, armed on a KPI: when the KPI misses its plan by the threshold (or "
     "is forecast to) for the periods in a row, the plan proposes a decision with the response "
@@ -214,14 +194,14 @@ def contingency_create(request: HttpRequest) -> HttpResponse:
         if plan:
             messages.success(request, f"Defined contingency plan “{plan}” on {plan.kpi.code}.")
             return redirect(plan)
-    return _form_page(
+    return lines_form_page(
         request,
         form,
         title="New contingency plan",
         intro=INTRO,
         submit="Define the plan",
         cancel_url=reverse("contingency-list"),
-        status=_status(request, form),
+        template="decisions/contingency/form.html",
     )
 
 
@@ -254,14 +234,14 @@ def contingency_update(request: HttpRequest, pk: int) -> HttpResponse:
         if updated:
             messages.success(request, f"Saved contingency plan “{updated}”.")
             return redirect(updated)
-    return _form_page(
+    return lines_form_page(
         request,
         form,
         title=f"Edit “{plan}”",
         intro=f"A contingency plan on {plan.kpi.code} {plan.kpi.name}. {INTRO}",
         submit="Save changes",
         cancel_url=plan.get_absolute_url(),
-        status=_status(request, form),
+        template="decisions/contingency/form.html",
     )
 
 
