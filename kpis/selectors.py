@@ -589,13 +589,11 @@ def _as_date(value) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
-class TargetChangeRows:
-    """The differing targets of two versions, by KPI code and period, for a Paginator: `count()`
-    is known; each slice runs one query (LIMIT/OFFSET over the join) and gives `target_change`
-    dicts."""
+class _CountedRows:
+    """Rows for a Paginator whose total is known up front: each slice runs `_rows(start, stop)`
+    (one query with LIMIT/OFFSET) instead of counting or loading everything."""
 
-    def __init__(self, sql: str, params: list, total: int) -> None:
-        self.sql, self.params, self.total = sql, params, total
+    total: int
 
     def count(self) -> int:
         return self.total
@@ -604,9 +602,24 @@ class TargetChangeRows:
         return self.total
 
     def __getitem__(self, window: slice) -> list[dict]:
-        start, stop = _bounds(window, self.total)
-        if stop <= start:
-            return []
+        if not isinstance(window, slice) or window.step not in (None, 1):
+            raise TypeError("Take the rows a slice at a time.")
+        start = window.start or 0
+        stop = self.total if window.stop is None else min(window.stop, self.total)
+        return self._rows(start, stop) if stop > start else []
+
+    def _rows(self, start: int, stop: int) -> list[dict]:
+        raise NotImplementedError
+
+
+class TargetChangeRows(_CountedRows):
+    """The differing targets of two versions, by KPI code and period, as `target_change` dicts;
+    each slice is one query over the join."""
+
+    def __init__(self, sql: str, params: list, total: int) -> None:
+        self.sql, self.params, self.total = sql, params, total
+
+    def _rows(self, start: int, stop: int) -> list[dict]:
         kpis = connection.ops.quote_name(Kpi._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(
@@ -620,13 +633,6 @@ class TargetChangeRows:
         return [target_change(dict(zip(TARGET_CHANGE_FIELDS, row, strict=True))) for row in values]
 
 
-def _bounds(window: slice, total: int) -> tuple[int, int]:
-    if not isinstance(window, slice) or window.step not in (None, 1):
-        raise TypeError("Take the rows a slice at a time.")
-    start = window.start or 0
-    return start, total if window.stop is None else min(window.stop, total)
-
-
 TARGET_CHANGE_FIELDS = ("kpi_id", "kpi_code", "kpi_name", "direction", "period", "old", "new")
 KPI_CHANGE_FIELDS = (
     "kpi_id", "kpi_code", "kpi_name", "direction", "kpi_status", "department_code",
@@ -636,7 +642,7 @@ KPI_CHANGE_FIELDS = (
 )  # fmt: skip
 
 
-class KpiTargetChangeRows:
+class KpiTargetChangeRows(_CountedRows):
     """The KPIs whose targets differ between two versions, eased while red first, then eased,
     then the rest, each by code; for a Paginator: `count()` is known, each slice runs one query
     and gives dicts: the KPI (`kpi_id`, `kpi_code`, `kpi_name`, `direction`, `kpi_status`,
@@ -659,16 +665,7 @@ class KpiTargetChangeRows:
             a=self.a, b=self.b, visible=self.visible, total=self.total, periods=limit
         )
 
-    def count(self) -> int:
-        return self.total
-
-    def __len__(self) -> int:
-        return self.total
-
-    def __getitem__(self, window: slice) -> list[dict]:
-        start, stop = _bounds(window, self.total)
-        if stop <= start:
-            return []
+    def _rows(self, start: int, stop: int) -> list[dict]:
         quote = connection.ops.quote_name
         targets, departments = quote(Target._meta.db_table), quote(Department._meta.db_table)
         ranked, params = _per_kpi_sql(*_differences_sql(self.a, self.b, self.visible))
